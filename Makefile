@@ -1,0 +1,53 @@
+# Every target installs what it needs into .venv first; run any of them on a
+# fresh clone. A second run reuses the venv and reinstalls only when
+# pyproject.toml has changed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BOOK_FLAGS := -W -n --keep-going
+
+.PHONY: help book test execute bench clean
+
+help:
+	@echo "make book     build the HTML book into _build/html (sets up .venv)"
+	@echo "make test     run every test: unit, nbval over chapters/, strict book build"
+	@echo "make execute  re-run every chapter notebook in place (after editing one)"
+	@echo "make bench    performance comparison tables (benchmarks/)"
+	@echo "make clean    remove _build/ (keeps .venv)"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || \
+	  { echo "error: need Python >= 3.10 as '$(PYTHON)' (found: $$($(PYTHON) --version 2>&1)); try 'make PYTHON=python3.11 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# One stamp per extra: touched after a successful install, older than
+# pyproject.toml means "reinstall".
+$(VENV)/.installed-%: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$*]'
+	@touch $@
+
+book: $(VENV)/.installed-book
+	$(VENV)/bin/jupyter-book build . --quiet $(BOOK_FLAGS)
+	@echo
+	@echo "Book built. Open this page in a browser:"
+	@echo "  file://$(CURDIR)/_build/html/index.html"
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest tests chapters --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+execute: $(VENV)/.installed-dev
+	$(PY) tools/execute_notebooks.py chapters
+
+bench: $(VENV)/.installed-test
+	-@$(PY) -c 'import torch' 2>/dev/null || \
+	  $(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0 || \
+	  echo "PyTorch not installable here: its column will be skipped."
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _build
