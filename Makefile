@@ -37,7 +37,7 @@ book: $(VENV)/.installed-book
 	@echo "  file://$(CURDIR)/_build/html/index.html"
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest tests chapters --nbval --nbval-current-env \
+	$(PY) -m pytest tests $(wildcard chapters) --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 execute: $(VENV)/.installed-dev
