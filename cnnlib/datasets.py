@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "DATA_DIR"]
+__all__ = ["load_digits", "load_photo", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -57,3 +57,26 @@ def load_digits():
     y = labels.astype(np.int64)
     train, test = _stratified_split(y, _TEST_FRACTION, _SPLIT_SEED)
     return (X[train], y[train]), (X[test], y[test])
+
+
+def load_photo() -> np.ndarray:
+    """A real colour photograph: Rear Admiral Grace Hopper (public domain).
+
+    Returns
+    -------
+    ndarray, shape (600, 512, 3), float32 in [0, 1]
+        Height x width x channels (R, G, B): the layout image files use. Use
+        ``x.transpose(2, 0, 1)`` for the channels-first layout of cnnlib.
+
+    Notes
+    -----
+    The photo matplotlib ships as ``grace_hopper.jpg``, decoded once and stored
+    losslessly in ``data/grace_hopper.png`` so every machine sees the same
+    pixels; see ``data/README.md``.
+    """
+    import matplotlib.image as mpimg
+
+    path = DATA_DIR / "grace_hopper.png"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: install cnnlib from a clone with 'pip install -e .'")
+    return np.ascontiguousarray(mpimg.imread(path)[..., :3], dtype=np.float32)
