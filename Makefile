@@ -8,13 +8,20 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BOOK_FLAGS := -W -n --keep-going
+# Extra options for `make lab`, e.g. make lab LAB_ARGS=--no-browser
+LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, CI machines) unless told to.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help book test execute bench clean
+.PHONY: help book test execute lab pdf bench clean
 
 help:
 	@echo "make book     build the HTML book into _build/html (sets up .venv)"
-	@echo "make test     run every test: unit, nbval over chapters/, strict book build"
+	@echo "make test     run every test: unit, nbval and figures over chapters/, strict"
+	@echo "              book build, the book in a headless browser (needs chromium)"
 	@echo "make execute  re-run every chapter notebook in place (after editing one)"
+	@echo "make lab      open the chapters in JupyterLab, with cnnlib installed"
+	@echo "make pdf      the whole book as one PDF in _build/pdf/ (needs chromium)"
 	@echo "make bench    performance comparison tables (benchmarks/)"
 	@echo "make clean    remove _build/ (keeps .venv)"
 
@@ -33,15 +40,24 @@ $(VENV)/.installed-%: pyproject.toml | $(PY)
 book: $(VENV)/.installed-book
 	$(VENV)/bin/jupyter-book build . --quiet $(BOOK_FLAGS)
 	@echo
-	@echo "Book built. Open this page in a browser:"
+	@echo "Book built. Open this page in a browser (it works offline):"
 	@echo "  file://$(CURDIR)/_build/html/index.html"
 
+# nbval compares every text output (tests/nbval_sanitize.cfg masks what
+# genuinely varies); conftest.py compares every figure in the same run.
 test: $(VENV)/.installed-test
 	$(PY) -m pytest tests $(wildcard chapters) --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 execute: $(VENV)/.installed-dev
 	$(PY) tools/execute_notebooks.py chapters
+
+lab: $(VENV)/.installed-lab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/chapters $(LAB_ROOT) $(LAB_ARGS)
+
+pdf: $(VENV)/.installed-book
+	$(PY) tools/make_pdf.py
 
 bench: $(VENV)/.installed-test
 	-@$(PY) -c 'import torch' 2>/dev/null || \

@@ -19,6 +19,7 @@ so a layer does not redo the im2col copy; the plain functions recompute it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,12 +86,39 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
 # shared helpers
 
 
-def _pad(x: np.ndarray, pad, value: float = 0.0) -> np.ndarray:
+class _Workspace:
+    """Scratch arrays that one layer keeps from one call to the next.
+
+    A layer sees the same shapes batch after batch. Allocating a fresh
+    column matrix each time (115 MB for a 64-channel 56x56 layer) makes the
+    kernel map and zero new pages on first touch, a real share of the
+    layer's time. Only internal temporaries and the column cache (which the
+    next forward pass replaces anyway) live here, never an array that is
+    handed back to the caller.
+    """
+
+    def __init__(self):
+        self._buffers: dict = {}
+
+    def get(self, name: str, shape, dtype) -> np.ndarray:
+        size = math.prod(shape)
+        buf = self._buffers.get(name)
+        if buf is None or buf.dtype != dtype or buf.size < size:
+            buf = self._buffers[name] = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
+
+
+def _empty(ws: "_Workspace | None", name: str, shape, dtype) -> np.ndarray:
+    return np.empty(shape, dtype=dtype) if ws is None else ws.get(name, shape, dtype)
+
+
+def _pad(x: np.ndarray, pad, value: float = 0.0, out: "np.ndarray | None" = None) -> np.ndarray:
     top, bottom, left, right = pad
     if not any(pad):
         return x
     n, c, h, w = x.shape
-    xp = np.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    shape = (n, c, h + top + bottom, w + left + right)
+    xp = np.empty(shape, dtype=x.dtype) if out is None else out
     # fill only the border: writing the whole buffer twice costs real time
     xp[:, :, :top] = value
     xp[:, :, top + h:] = value
@@ -113,12 +141,13 @@ def _tap(xp: np.ndarray, u: int, v: int, stride, out_hw) -> np.ndarray:
     return xp[:, :, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
 
 
-def _im2col(xp: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
-    """Patches as columns: (N, C, Hp, Wp) -> (N, C*kh*kw, Ho*Wo)."""
+def _im2col(xp: np.ndarray, kernel, stride, out_hw, out: "np.ndarray | None" = None) -> np.ndarray:
+    """Patches as columns: (N, C, Hp, Wp) -> (N, C*kh*kw, Ho*Wo), optionally into ``out``."""
     n, c = xp.shape[:2]
     kh, kw = kernel
     ho, wo = out_hw
-    cols = np.empty((n, c, kh, kw, ho, wo), dtype=xp.dtype)
+    shape = (n, c, kh, kw, ho, wo)
+    cols = np.empty(shape, dtype=xp.dtype) if out is None else out.reshape(shape)
     # one slice copy per tap is faster than a single 6-D strided copy
     for u in range(kh):
         for v in range(kw):
@@ -126,21 +155,71 @@ def _im2col(xp: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
     return cols.reshape(n, c * kh * kw, ho * wo)
 
 
-def _col2im(cols: np.ndarray, padded_shape, kernel, stride, out_hw) -> np.ndarray:
-    """Adjoint of :func:`_im2col`: add every column entry back to its pixel."""
-    n, c = padded_shape[:2]
+def _col2im(cols: np.ndarray, grad_xp: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
+    """Adjoint of :func:`_im2col`: add every column entry back to its pixel of ``grad_xp``."""
+    n, c = grad_xp.shape[:2]
     kh, kw = kernel
     ho, wo = out_hw
     cols = cols.reshape(n, c, kh, kw, ho, wo)
-    xp = np.zeros(padded_shape, dtype=cols.dtype)
     for u in range(kh):
         for v in range(kw):
-            _tap(xp, u, v, stride, out_hw)[...] += cols[:, :, u, v]
-    return xp
+            _tap(grad_xp, u, v, stride, out_hw)[...] += cols[:, :, u, v]
+    return grad_xp
+
+
+# Batch-last ("CHWN") copies: a block of samples at a time. A plain transposed
+# copy reads one number per cache line; 16 samples side by side reuse each
+# line 16 times (about 3x faster for these shapes).
+_TRANSPOSE_BLOCK = 16
+
+
+def _to_batch_last(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Copy ``a`` of shape (N, ...) into ``out`` of shape (..., N)."""
+    axes = tuple(range(1, a.ndim)) + (0,)
+    for lo in range(0, a.shape[0], _TRANSPOSE_BLOCK):
+        out[..., lo:lo + _TRANSPOSE_BLOCK] = a[lo:lo + _TRANSPOSE_BLOCK].transpose(axes)
+    return out
+
+
+def _from_batch_last(a: np.ndarray) -> np.ndarray:
+    """A new contiguous (N, ...) copy of ``a`` of shape (..., N)."""
+    n = a.shape[-1]
+    out = np.empty((n,) + a.shape[:-1], dtype=a.dtype)
+    axes = (a.ndim - 1,) + tuple(range(a.ndim - 1))
+    for lo in range(0, n, _TRANSPOSE_BLOCK):
+        out[lo:lo + _TRANSPOSE_BLOCK] = a[..., lo:lo + _TRANSPOSE_BLOCK].transpose(axes)
+    return out
 
 
 # --------------------------------------------------------------------------
 # convolution
+#
+# Two layouts of the im2col columns, picked by _uses_batch_last():
+#
+# * per sample (the default): cols (N, C*kh*kw, Ho*Wo). The GEMMs are one
+#   (F, K) @ (K, Ho*Wo) product per image, batched by np.matmul, and the
+#   output comes out in NCHW order. The batch is processed in chunks of about
+#   _CHUNK_BYTES of columns so that the GEMM (and in the backward pass col2im)
+#   reads a chunk back while it is still in cache.
+# * batch last: cols (C*kh*kw, Ho*Wo, N), for many small images. Copying one
+#   tap of an NCHW batch is a loop over rows of only Wo numbers, and for a
+#   narrow output (8x8 in a LeNet-like second layer) NumPy's per-row overhead
+#   costs more than the copying; with the batch as the last axis every row is
+#   Wo*N numbers long. The GEMMs are then one (F, K) @ (K, N) product per
+#   output pixel, which needs a large batch.
+
+_CHUNK_BYTES = 4 << 20
+_BATCH_LAST_MAX_WO = 12
+_BATCH_LAST_MIN_N = 32
+
+
+def _uses_batch_last(n: int, out_w: int) -> bool:
+    return n >= _BATCH_LAST_MIN_N and out_w <= _BATCH_LAST_MAX_WO
+
+
+def _chunks(n: int, bytes_per_sample: int) -> list:
+    step = max(1, min(n, _CHUNK_BYTES // max(1, bytes_per_sample)))
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
 @dataclass
@@ -154,37 +233,123 @@ class ConvCache:
     stride: tuple
     pad: tuple
     out_hw: tuple
+    batch_last: bool = False  # layout of ``cols``: (K, Ho*Wo, N) instead of (N, K, Ho*Wo)
 
 
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
     """:func:`conv2d` that also returns a cache for :func:`conv2d_backward_cached`."""
+    return _conv2d_forward(x, weight, bias, stride, padding, None)
+
+
+def _conv2d_forward(x, weight, bias, stride, padding, ws: "_Workspace | None"):
     x, weight, bias, s, pad, out_hw = check_conv_args(x, weight, bias, stride, padding)
-    f = weight.shape[0]
-    kernel = weight.shape[2:]
-    xp = _pad(x, pad)
-    cols = _im2col(xp, kernel, s, out_hw)
-    # (F, K) @ (N, K, P) -> (N, F, P): one GEMM per sample, already NCHW order
-    out = np.matmul(weight.reshape(f, -1), cols)
+    if _uses_batch_last(x.shape[0], out_hw[1]):
+        out, cache = _forward_batch_last(x, weight, s, pad, out_hw, ws)
+    else:
+        out, cache = _forward_per_sample(x, weight, s, pad, out_hw, ws)
     if bias is not None:
-        out += bias[:, None]
-    out = out.reshape(x.shape[0], f, *out_hw)
-    return out, ConvCache(cols, weight, x.shape, xp.shape, s, pad, out_hw)
+        out += bias[:, None]  # on (N, F, Ho*Wo): long rows, unlike (F, 1, 1) on 4-D
+    return out.reshape(x.shape[0], weight.shape[0], *out_hw), cache
+
+
+def _forward_per_sample(x, weight, s, pad, out_hw, ws):
+    n, c, h, w = x.shape
+    f, _, kh, kw = weight.shape
+    k, p = c * kh * kw, out_hw[0] * out_hw[1]
+    padded_shape = (n, c, h + pad[0] + pad[1], w + pad[2] + pad[3])
+    buffer = ws.get("padded", padded_shape, x.dtype) if ws is not None and any(pad) else None
+    xp = _pad(x, pad, out=buffer)
+    cols = _empty(ws, "cols", (n, k, p), x.dtype)
+    out = np.empty((n, f, p), dtype=x.dtype)
+    w2 = weight.reshape(f, k)
+    for lo, hi in _chunks(n, k * p * x.itemsize):
+        _im2col(xp[lo:hi], (kh, kw), s, out_hw, out=cols[lo:hi])
+        # (F, K) @ (n, K, P) -> (n, F, P): one GEMM per sample, already NCHW
+        np.matmul(w2, cols[lo:hi], out=out[lo:hi])
+    return out, ConvCache(cols, weight, x.shape, padded_shape, s, pad, out_hw)
+
+
+def _forward_batch_last(x, weight, s, pad, out_hw, ws):
+    n, c, h, w = x.shape
+    f, _, kh, kw = weight.shape
+    (sh, sw), (ho, wo) = s, out_hw
+    k, p = c * kh * kw, ho * wo
+    top, bottom, left, right = pad
+    xt = _empty(ws, "padded", (c, h + top + bottom, w + left + right, n), x.dtype)
+    if any(pad):
+        xt.fill(0)
+    _to_batch_last(x, xt[:, top:top + h, left:left + w])
+    cols = _empty(ws, "cols", (c, kh, kw, ho, wo, n), x.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            cols[:, u, v] = xt[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
+    cols = cols.reshape(k, p, n)
+    out_t = _empty(ws, "out_t", (f, p, n), x.dtype)
+    # one (F, K) @ (K, N) GEMM per output pixel, written straight into (F, P, N)
+    np.matmul(weight.reshape(f, k), cols.transpose(1, 0, 2), out=out_t.transpose(1, 0, 2))
+    out = _from_batch_last(out_t)
+    return out, ConvCache(cols, weight, x.shape, xt.shape, s, pad, out_hw, batch_last=True)
 
 
 def conv2d_backward_cached(grad_out, cache: ConvCache):
     """Gradients (x, weight, bias) of a convolution from its forward cache."""
+    return _conv2d_backward_cached(grad_out, cache, None)
+
+
+def _conv2d_backward_cached(grad_out, cache: ConvCache, ws: "_Workspace | None"):
     n, f = cache.x_shape[0], cache.weight.shape[0]
     grad_out = check_grad_out(grad_out, (n, f) + tuple(cache.out_hw), cache.weight.dtype)
-    g = grad_out.reshape(n, f, -1)
-    w2 = cache.weight.reshape(f, -1)
-    # dW = sum_n g_n @ cols_n^T; summing N small products beats one big
-    # product that would need a transposed copy of all the columns
-    grad_w = np.matmul(g, cache.cols.transpose(0, 2, 1)).sum(axis=0)
-    grad_cols = np.matmul(w2.T, g)
-    grad_xp = _col2im(grad_cols, cache.padded_shape, cache.weight.shape[2:],
-                      cache.stride, cache.out_hw)
-    grad_x = _crop(grad_xp, cache.pad, cache.x_shape[2:])
-    return grad_x, grad_w.reshape(cache.weight.shape), g.sum(axis=(0, 2))
+    # explicit size, not -1: an empty batch (n = 0) must still reshape
+    g = grad_out.reshape(n, f, cache.out_hw[0] * cache.out_hw[1])
+    backward = _backward_batch_last if cache.batch_last else _backward_per_sample
+    grad_x, grad_wt = backward(g, cache, ws)
+    # both paths compute dW^T = cols @ g^T, shape (K, F): multiplying the big
+    # column matrix untransposed by the small transposed g runs about 3x
+    # faster in OpenBLAS than g @ cols^T, where the big operand is transposed
+    grad_w = np.ascontiguousarray(grad_wt.T).reshape(cache.weight.shape)
+    return grad_x, grad_w, g.sum(axis=(0, 2))
+
+
+def _backward_per_sample(g, cache: ConvCache, ws):
+    n, f, p = g.shape
+    cols, kernel = cache.cols, cache.weight.shape[2:]
+    k = cols.shape[1]
+    w2t = cache.weight.reshape(f, k).T
+    if any(cache.pad):
+        grad_xp = _empty(ws, "grad_padded", cache.padded_shape, g.dtype)
+        grad_xp.fill(0)
+    else:
+        grad_xp = np.zeros(cache.padded_shape, dtype=g.dtype)  # returned as it is
+    grad_wt = np.zeros((k, f), dtype=g.dtype)
+    chunks = _chunks(n, k * p * g.itemsize)
+    grad_cols = _empty(ws, "grad_cols", (chunks[0][1] if chunks else 0, k, p), g.dtype)
+    for lo, hi in chunks:
+        grad_wt += np.matmul(cols[lo:hi], g[lo:hi].transpose(0, 2, 1)).sum(axis=0)
+        gc = np.matmul(w2t, g[lo:hi], out=grad_cols[:hi - lo])
+        _col2im(gc, grad_xp[lo:hi], kernel, cache.stride, cache.out_hw)
+    return _crop(grad_xp, cache.pad, cache.x_shape[2:]), grad_wt
+
+
+def _backward_batch_last(g, cache: ConvCache, ws):
+    n, f, p = g.shape
+    c, h, w = cache.x_shape[1:]
+    kh, kw = cache.weight.shape[2:]
+    (sh, sw), (ho, wo) = cache.stride, cache.out_hw
+    top, _, left, _ = cache.pad
+    cols = cache.cols  # (K, P, N)
+    k = cols.shape[0]
+    g_t = _to_batch_last(g, _empty(ws, "grad_out_t", (f, p, n), g.dtype))
+    grad_wt = cols.reshape(k, p * n) @ g_t.reshape(f, p * n).T
+    grad_cols = _empty(ws, "grad_cols", (k, p, n), g.dtype)
+    # one (K, F) @ (F, N) GEMM per output pixel, as in the forward pass
+    np.matmul(cache.weight.reshape(f, k).T, g_t.transpose(1, 0, 2), out=grad_cols.transpose(1, 0, 2))
+    grad_cols = grad_cols.reshape(c, kh, kw, ho, wo, n)
+    grad_xt = _empty(ws, "grad_padded", cache.padded_shape, g.dtype)
+    grad_xt.fill(0)
+    for u in range(kh):
+        for v in range(kw):
+            grad_xt[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw] += grad_cols[:, u, v]
+    return _from_batch_last(grad_xt[:, top:top + h, left:left + w]), grad_wt
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
@@ -283,11 +448,12 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
 
 
 def _max_pool(xp, k, s, out_hw) -> np.ndarray:
-    out = _tap(xp, 0, 0, s, out_hw).copy()
-    for u in range(k[0]):
-        for v in range(k[1]):
-            if u or v:
-                np.maximum(out, _tap(xp, u, v, s, out_hw), out=out)
+    taps = [_tap(xp, u, v, s, out_hw) for u in range(k[0]) for v in range(k[1])]
+    if len(taps) == 1:
+        return taps[0].copy()
+    out = np.maximum(taps[0], taps[1])
+    for tap in taps[2:]:
+        np.maximum(out, tap, out=out)
     return out
 
 
@@ -310,19 +476,53 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
     return max_pool2d_backward_cached(grad_out, max_pool2d_forward(x, kernel_size, stride, padding)[1])
 
 
+def _windows_disjoint(k, s) -> bool:
+    """True when no input pixel lies in two windows (stride >= kernel)."""
+    return s[0] >= k[0] and s[1] >= k[1]
+
+
+def _windows_tile(padded_hw, k, s, out_hw) -> bool:
+    """True when the windows cover every (padded) input pixel exactly once."""
+    return tuple(s) == tuple(k) and padded_hw == (out_hw[0] * k[0], out_hw[1] * k[1])
+
+
 def max_pool2d_backward_cached(grad_out, cache: PoolCache) -> np.ndarray:
     """Gradient of a max pooling with respect to its input, from its forward cache."""
     xp, out, k, s = cache.padded, cache.out, cache.kernel, cache.stride
     grad_out = check_grad_out(grad_out, out.shape, out.dtype)
     out_hw = out.shape[2:]
-    grad_xp = np.zeros(xp.shape, dtype=grad_out.dtype)
-    unclaimed = np.ones(out.shape, dtype=bool)  # windows whose max is not yet found
-    for u in range(k[0]):
-        for v in range(k[1]):
-            winner = _tap(xp, u, v, s, out_hw) == out
+    # With disjoint windows every tap's share can be *written*, grad * is_max,
+    # instead of added into a zeroed array: ~2.5x faster. The product equals
+    # "grad where is_max, else 0" only for finite gradients (0 * inf is NaN),
+    # so anything else takes the general path.
+    write = _windows_disjoint(k, s) and bool(np.isfinite(grad_out).all())
+    if write and _windows_tile(xp.shape[2:], k, s, out_hw):
+        grad_xp = np.empty(xp.shape, dtype=grad_out.dtype)  # every entry is written below
+    else:
+        grad_xp = np.zeros(xp.shape, dtype=grad_out.dtype)
+    # NaN != NaN: a window holding a NaN has max NaN, and its first NaN wins
+    # (as np.argmax in the reference); one isnan pass over the output decides
+    has_nan = bool(np.isnan(out).any())
+    winner = np.empty(out.shape, dtype=bool)
+    unclaimed = None  # windows whose max is not yet found
+    n_taps = k[0] * k[1]
+    for t in range(n_taps):
+        u, v = divmod(t, k[1])
+        tap = _tap(xp, u, v, s, out_hw)
+        np.equal(tap, out, out=winner)
+        if has_nan:
+            winner |= np.isnan(tap)
+        if unclaimed is None:
+            unclaimed = ~winner
+        else:
             winner &= unclaimed
-            unclaimed &= ~winner
-            _tap(grad_xp, u, v, s, out_hw)[...] += np.where(winner, grad_out, 0)
+            if t < n_taps - 1:
+                unclaimed ^= winner  # winner is a subset of unclaimed
+        grad_tap = _tap(grad_xp, u, v, s, out_hw)
+        if write:
+            np.multiply(grad_out, winner, out=grad_tap)
+        else:
+            grad_tap += np.where(winner, grad_out, 0)
     return _crop(grad_xp, cache.pad, cache.x_shape[2:])
 
 
@@ -364,9 +564,16 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
     grad_out = check_grad_out(grad_out, x.shape[:2] + out_hw, x.dtype)
     share = grad_out / (k[0] * k[1])
     hp, wp = x.shape[2] + pad[0] + pad[1], x.shape[3] + pad[2] + pad[3]
-    grad_xp = np.zeros(x.shape[:2] + (hp, wp), dtype=x.dtype)
+    # disjoint windows: each pixel gets at most one share, so write, not add
+    disjoint = _windows_disjoint(k, s)
+    if disjoint and _windows_tile((hp, wp), k, s, out_hw):
+        grad_xp = np.empty(x.shape[:2] + (hp, wp), dtype=x.dtype)
+    else:
+        grad_xp = np.zeros(x.shape[:2] + (hp, wp), dtype=x.dtype)
     for u in range(k[0]):
         for v in range(k[1]):
-            _tap(grad_xp, u, v, s, out_hw)[...] += share
+            if disjoint:
+                _tap(grad_xp, u, v, s, out_hw)[...] = share
+            else:
+                _tap(grad_xp, u, v, s, out_hw)[...] += share
     return _crop(grad_xp, pad, x.shape[2:])
-

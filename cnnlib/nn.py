@@ -19,7 +19,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from . import functional as F
-from ._checks import as_float_array, check_ndim, pair
+from ._checks import as_float_array, check_grad_out, check_ndim, pair
 
 __all__ = [
     "Parameter",
@@ -161,14 +161,19 @@ class Conv2d(Module):
         self.weight = Parameter(_uniform(rng, bound, (out_channels, in_channels, kh, kw), dtype))
         self.bias = Parameter(_uniform(rng, bound, (out_channels,), dtype)) if bias else None
         self._cache = None
+        # scratch buffers reused batch after batch (im2col columns and
+        # temporaries), so a training loop does not allocate them every step
+        self._workspace = F._Workspace()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         bias = None if self.bias is None else self.bias.data
-        out, self._cache = F.conv2d_forward(x, self.weight.data, bias, self.stride, self.padding)
+        out, self._cache = F._conv2d_forward(x, self.weight.data, bias, self.stride, self.padding,
+                                             self._workspace)
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = F.conv2d_backward_cached(grad_out, self._cached("_cache"))
+        grad_x, grad_w, grad_b = F._conv2d_backward_cached(grad_out, self._cached("_cache"),
+                                                           self._workspace)
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b
@@ -245,7 +250,9 @@ class ReLU(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         mask = self._cached("_mask")
-        return np.where(mask, grad_out, 0).astype(np.asarray(grad_out).dtype, copy=False)
+        # a wrong shape would broadcast silently, so check it
+        grad_out = check_grad_out(grad_out, mask.shape, np.asarray(grad_out).dtype)
+        return np.where(mask, grad_out, 0).astype(grad_out.dtype, copy=False)
 
 
 class Tanh(Module):
@@ -260,6 +267,7 @@ class Tanh(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._cached("_y")
+        grad_out = check_grad_out(grad_out, y.shape, np.asarray(grad_out).dtype)
         return grad_out * (1 - y * y)
 
 
@@ -277,7 +285,10 @@ class Flatten(Module):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return np.asarray(grad_out).reshape(self._cached("_shape"))
+        shape = self._cached("_shape")
+        grad_out = check_grad_out(grad_out, (shape[0], int(np.prod(shape[1:]))),
+                                  np.asarray(grad_out).dtype)
+        return grad_out.reshape(shape)
 
 
 class Linear(Module):
@@ -324,6 +335,8 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._cached("_x")
+        grad_out = check_grad_out(grad_out, (x.shape[0], self.out_features),
+                                  np.asarray(grad_out).dtype)
         self.weight.grad += grad_out.T @ x
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=0)
@@ -413,15 +426,15 @@ class CrossEntropyLoss(Module):
                                  f"expected integer class indices in [0, {c})")
             if (target != np.round(target)).any():
                 raise ValueError(f"target must hold whole class indices, got {target[target != np.round(target)][0]}")
-            target = target.astype(np.int64)
         elif target.dtype.kind not in "iu":
             raise TypeError(f"target must be an integer array of class indices, got dtype {target.dtype}")
+        # range check before any cast: casting inf or 1e20 to int64 gives garbage
         bad = (target < 0) | (target >= c)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"target[{i}] = {target[i]} is out of range: expected class indices "
                              f"in [0, {c}) for logits with {c} columns")
-        return target
+        return target.astype(np.int64, copy=False)
 
     def __call__(self, logits: np.ndarray, target: np.ndarray) -> float:
         return self.forward(logits, target)

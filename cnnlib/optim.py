@@ -1,7 +1,7 @@
 """Optimisers, with PyTorch's update rules (so trajectories can be compared).
 
 Each takes a list of :class:`cnnlib.nn.Parameter` and updates ``.data`` in
-place from ``.grad`` on :meth:`step`.
+place from ``.grad`` on ``step()``.
 """
 
 from __future__ import annotations

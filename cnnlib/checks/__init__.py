@@ -25,10 +25,10 @@ def same(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-8) -> boo
         if exp_a.dtype.kind in "fc" or got_a.dtype.kind in "fc":
             return bool(np.allclose(got_a, exp_a, rtol=rtol, atol=atol, equal_nan=True))
         return bool(np.array_equal(got_a, exp_a))
-    if isinstance(expected, float) or isinstance(got, float):
+    if isinstance(expected, (float, np.floating)) or isinstance(got, (float, np.floating)):
         try:
             return bool(np.isclose(got, expected, rtol=rtol, atol=atol))
-        except TypeError:
+        except (TypeError, ValueError):
             return False
     if isinstance(expected, tuple) and isinstance(got, tuple):
         return len(got) == len(expected) and all(same(g, e, rtol, atol) for g, e in zip(got, expected))
@@ -88,7 +88,10 @@ def run_cases(fn: Callable, cases: Sequence[Case], *, name: Optional[str] = None
         except Exception as exc:  # report, don't crash: the learner wants all cases
             ok, detail = False, f"raised {type(exc).__name__}: {exc}"
         else:
-            ok = compare(got, case.expected)
+            try:
+                ok = bool(compare(got, case.expected))
+            except Exception:  # e.g. an answer of the wrong type: a failure, not a crash
+                ok = False
             detail = "" if ok else f"expected {_short(case.expected)}, got {_short(got)}"
         passed += ok
         print(f"  {'PASS' if ok else 'FAIL'}  {case.description}" + (f": {detail}" if detail else ""))
