@@ -32,7 +32,9 @@ def notebooks(paths: list[str]) -> list[Path]:
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    # coalesce_streams: a cell that prints line by line (a training loop) stores
+    # one text output, not one per flush, so the book shows one block
+    NotebookClient(nb, timeout=600, kernel_name="python3", coalesce_streams=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
     return time.perf_counter() - start
