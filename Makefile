@@ -1,6 +1,6 @@
 # Every target installs what it needs into .venv first; run any of them on a
 # fresh clone. A second run reuses the venv and reinstalls only when
-# pyproject.toml has changed.
+# pyproject.toml or constraints.txt has changed.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -33,8 +33,8 @@ $(PY):
 
 # One stamp per extra: touched after a successful install, older than
 # pyproject.toml means "reinstall".
-$(VENV)/.installed-%: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$*]'
+$(VENV)/.installed-%: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[$*]'
 	@touch $@
 
 book: $(VENV)/.installed-book
