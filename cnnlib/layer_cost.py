@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import nn
-from ._checks import padding4, pair, stride_pair
+from ._checks import output_hw, padding4, pair, stride_pair
+from .functional import conv_output_size
 
 __all__ = [
     "ConvLayerCost",
@@ -85,17 +86,6 @@ def _kernel_pair(kernel_size) -> tuple[int, int]:
     return kh, kw
 
 
-def _output_hw(hw, kernel, stride, pad4) -> tuple[int, int]:
-    hp, wp = hw[0] + pad4[0] + pad4[1], hw[1] + pad4[2] + pad4[3]
-    if kernel[0] > hp or kernel[1] > wp:
-        raise ValueError(
-            f"kernel {kernel[0]}x{kernel[1]} is larger than the padded input {hp}x{wp} "
-            f"(input {hw[0]}x{hw[1]}, padding {pad4[0]}+{pad4[1]} rows, "
-            f"{pad4[2]}+{pad4[3]} columns)"
-        )
-    return (hp - kernel[0]) // stride[0] + 1, (wp - kernel[1]) // stride[1] + 1
-
-
 # --------------------------------------------------------------------------
 # cost of one convolution layer
 
@@ -136,7 +126,7 @@ def conv_output_shape(input_shape: Sequence[int], out_channels: int, kernel_size
     kernel = _kernel_pair(kernel_size)
     s = stride_pair(stride)
     pad = padding4(padding, kernel, s, allow_same=True)
-    return (n, f) + _output_hw((h, w), kernel, s, pad)
+    return (n, f) + output_hw((h, w), kernel, s, pad, x_name="input")
 
 
 def conv_macs(input_shape: Sequence[int], out_channels: int, kernel_size,
@@ -320,7 +310,7 @@ def window_coverage(size: int, kernel_size: int, stride: int = 1, padding: int =
         raise TypeError(f"padding must be an int, got {padding!r}")
     if padding < 0:
         raise ValueError(f"padding must be >= 0, got {padding}")
-    n_out = _output_hw((size, 1), (k, 1), (s, 1), (padding, padding, 0, 0))[0]
+    n_out = conv_output_size(size, k, s, padding)
     counts = np.zeros(size + 2 * padding, dtype=np.int64)
     for i in range(n_out):
         counts[i * s:i * s + k] += 1
