@@ -272,7 +272,7 @@ def bench_conv(report: Report, rounds: int, slow_rounds: int, target: float) -> 
         start = time.perf_counter()
         fwd, fb = conv_candidates(L, x, w, b, g, slow_rounds)
         # a big layer gets fewer rounds: its calls are long enough on their own
-        n_rounds = rounds if L.n * L.c * L.h * L.w < 1_000_000 else max(slow_rounds, rounds // 2)
+        n_rounds = rounds if L.n * L.c * L.h * L.w < 1_000_000 else max(slow_rounds, rounds // 3)
         interleaved(fwd, n_rounds, target)
         interleaved(fb, n_rounds, target)
         ho_wo = (ho, wo)
@@ -513,14 +513,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few rounds: a smoke test, not a measurement")
     parser.add_argument("--sections", default="conv,pool,e2e", help="comma-separated subset of conv,pool,e2e")
-    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per table (default 15)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per table (default 25)")
     parser.add_argument("--e2e-runs", type=int, default=3)
     parser.add_argument("--e2e-timeout", type=float, default=60.0,
                         help="seconds after which one training run is abandoned")
     parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
-    rounds = args.rounds or (3 if args.quick else 15)
+    rounds = args.rounds or (3 if args.quick else 25)
     slow_rounds = 1 if args.quick else 3
     target = 0.005 if args.quick else 0.02
 
@@ -529,7 +529,7 @@ def main(argv=None) -> None:
     report.add(f"## cnnlib benchmarks\n\n{environment()}\n")
     started = time.perf_counter()
     conv = bench_conv(report, rounds, slow_rounds, target) if "conv" in sections else None
-    pool = bench_pool(report, 3 * rounds, slow_rounds, target) if "pool" in sections else None
+    pool = bench_pool(report, 2 * rounds, slow_rounds, target) if "pool" in sections else None
     e2e = (bench_e2e(report, 1 if args.quick else args.e2e_runs, 2 if args.quick else 30, args.e2e_timeout)
            if "e2e" in sections else None)
     summarize(report, conv, pool, e2e)
