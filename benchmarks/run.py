@@ -441,11 +441,13 @@ def bench_e2e(report: Report, runs: int, epochs: int, timeout: float) -> dict:
     report.add(f"### End to end: DESIGN.md network on digits, Adam lr 1e-3, batch 32, {epochs} epochs\n")
     report.add(table(["framework", "training (s, median)", "test accuracy", "peak RSS (MiB)",
                       "RSS before training (MiB)", "NumPy allocations peak (MiB)"], rows))
-    report.add(f"\n{runs} runs of each, alternating, each in a fresh process. Same initial weights "
-               f"(cnnlib's, copied into PyTorch) and the same batch order; both evaluate train "
-               f"and test accuracy after every epoch, as `cnnlib.train.fit` does. Peak RSS is the "
-               f"whole process (interpreter, libraries, data); the last column is tracemalloc's "
-               f"peak of memory allocated during training, from a separate run.\n")
+    torch_note = ("Same initial weights (cnnlib's, copied into PyTorch) and the same batch "
+                  "order; both evaluate train and test accuracy after every epoch, as "
+                  "`cnnlib.train.fit` does." if torch is not None else
+                  "PyTorch is not installed: no comparison.")
+    report.add(f"\n{runs} run(s) of each, alternating, each in a fresh process. {torch_note} "
+               f"Peak RSS is the whole process (interpreter, libraries, data); the last column "
+               f"is tracemalloc's peak of memory allocated during training, from a separate run.\n")
     return {f: {"seconds": med(f, "seconds"), "test_acc": med(f, "test_acc"),
                 "peak_rss_mib": med(f, "peak_rss_mib")} for f in frameworks}
 
@@ -454,10 +456,13 @@ def bench_e2e(report: Report, runs: int, epochs: int, timeout: float) -> dict:
 # targets
 
 
-def summarize(report: Report, conv: dict | None, pool: dict | None, e2e: dict | None) -> None:
+def summarize(report: Report, conv: dict | None, pool: dict | None, e2e: dict | None,
+              quick: bool = False) -> None:
     rows = []
 
     def verdict(ok) -> str:
+        if quick:
+            return "not judged (--quick)"
         return "n/a" if ok is None else ("met" if ok else "MISSED")
 
     if conv:
@@ -532,7 +537,7 @@ def main(argv=None) -> None:
     pool = bench_pool(report, 2 * rounds, slow_rounds, target) if "pool" in sections else None
     e2e = (bench_e2e(report, 1 if args.quick else args.e2e_runs, 2 if args.quick else 30, args.e2e_timeout)
            if "e2e" in sections else None)
-    summarize(report, conv, pool, e2e)
+    summarize(report, conv, pool, e2e, quick=args.quick)
     report.add(f"Total benchmark time: {time.perf_counter() - started:.0f} s.")
     if args.out:
         args.out.write_text(report.text())
