@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from .functional import max_pool2d, max_pool2d_backward
 from ._checks import as_float_array, check_pool_args
 from .conv_demo import GridAnimation, GridCanvas, format_value
 
@@ -75,19 +76,11 @@ def max_positions(x, kernel_size, stride=None) -> np.ndarray:
     ndarray of bool, shape (H, W)
     """
     x = _as_2d(x)
-    (kh, kw), (sh, sw), (ho, wo) = _geometry(x.shape, kernel_size, stride)
-    mask = np.zeros(x.shape, dtype=bool)
-    for i in range(ho):
-        for j in range(wo):
-            window = x[i * sh:i * sh + kh, j * sw:j * sw + kw]
-            best = (0, 0)
-            for u in range(kh):
-                for v in range(kw):
-                    # strictly greater: an equal value later in the scan does not win
-                    if window[u, v] > window[best]:
-                        best = (u, v)
-            mask[i * sh + best[0], j * sw + best[1]] = True
-    return mask
+    _geometry(x.shape, kernel_size, stride)  # same checks and messages as before
+    # the backward pass routes each window's gradient to exactly this position
+    out = max_pool2d(x[None, None], kernel_size, stride)
+    grad = max_pool2d_backward(np.ones_like(out), x[None, None], kernel_size, stride)
+    return grad[0, 0] != 0
 
 
 def format_windows(x, kernel_size, marks: np.ndarray | None = None,
