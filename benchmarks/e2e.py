@@ -2,7 +2,7 @@
 
     python benchmarks/e2e.py numpy|torch [--epochs 30] [--seed 0] [--tracemalloc]
 
-Trains the example network of DESIGN.md on ``cnnlib.datasets.load_digits()``
+Trains the README's example network on ``cnnlib.datasets.load_digits()``
 (Adam, lr 1e-3, batch 32) and prints one JSON line: training seconds, final
 test accuracy and peak memory. It runs in a fresh process so that the peak
 resident set size (``ru_maxrss``) belongs to this framework alone.
@@ -55,7 +55,7 @@ def peak_rss_mib() -> float:
 
 
 def build_model(seed: int) -> nn.Sequential:
-    """The example network of DESIGN.md, initialised from ``default_rng(seed)``."""
+    """The README's example network, initialised from ``default_rng(seed)``."""
     rng = np.random.default_rng(seed)
     return nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),

@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 import baselines as B
 from timing import Candidate, interleaved, paired_ratio
 
+from cnnlib import _kernels
 from cnnlib import functional as F
 from cnnlib import nn
 from cnnlib import reference as R
@@ -276,7 +277,7 @@ def bench_conv(report: Report, rounds: int, slow_rounds: int, target: float) -> 
         interleaved(fwd, n_rounds, target)
         interleaved(fb, n_rounds, target)
         ho_wo = (ho, wo)
-        layout = F._column_layout(L.n, L.f, L.c * L.k * L.k, ho_wo[0] * ho_wo[1], ho_wo[1])
+        layout = _kernels._column_layout(L.n, L.f, L.c * L.k * L.k, ho_wo[0] * ho_wo[1], ho_wo[1])
         results[L.name] = {"layer": L, "fwd": {c.name: c for c in fwd}, "fb": {c.name: c for c in fb},
                            "rounds": n_rounds, "seconds": time.perf_counter() - start,
                            "column_layout": layout}
@@ -438,7 +439,7 @@ def bench_e2e(report: Report, runs: int, epochs: int, timeout: float) -> dict:
                      f"{100 * med(f, 'test_acc'):.2f}%", f"{med(f, 'peak_rss_mib'):.0f}",
                      f"{med(f, 'rss_before_training_mib'):.0f}",
                      f"{traced.get('traced_peak_mib', float('nan')):.1f}" if f == "numpy" else "n/a"])
-    report.add(f"### End to end: DESIGN.md network on digits, Adam lr 1e-3, batch 32, {epochs} epochs\n")
+    report.add(f"### End to end: the README network on digits, Adam lr 1e-3, batch 32, {epochs} epochs\n")
     report.add(table(["framework", "training (s, median)", "test accuracy", "peak RSS (MiB)",
                       "RSS before training (MiB)", "NumPy allocations peak (MiB)"], rows))
     torch_note = ("Same initial weights (cnnlib's, copied into PyTorch) and the same batch "

@@ -1,8 +1,17 @@
 """cnnlib: the companion package of the course, convolutional networks in NumPy.
 
-The functional ops (PyTorch names, NCHW layout, cross-correlation) are the fast
-versions; :mod:`cnnlib.reference` holds readable loop versions of the same
-functions. Layers live in :mod:`cnnlib.nn`, optimisers in :mod:`cnnlib.optim`.
+The core library sits at the top of the package:
+
+* :mod:`cnnlib.functional`: the fast ops (PyTorch names, NCHW layout,
+  cross-correlation), re-exported here (``cnnlib.conv2d``...);
+* :mod:`cnnlib.reference`: readable loop versions of the same functions;
+* :mod:`cnnlib.nn` (layers), :mod:`cnnlib.optim` (optimisers and schedules),
+  :mod:`cnnlib.train` (the training loop), :mod:`cnnlib.datasets`,
+  :mod:`cnnlib.gradcheck`, :mod:`cnnlib.evaluate`, :mod:`cnnlib.inspect_model`.
+
+Teaching aids (figures, animations, demos, cost tables) live in
+``cnnlib.course`` and the exercises' instant checks in ``cnnlib.exercises``;
+the core never imports either.
 """
 
 from . import datasets, functional, gradcheck, nn, optim, reference, train

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._validate import positive_int
+
 __all__ = ["confusion_matrix", "misclassified", "per_class_accuracy", "plot_confusion_matrix"]
 
 
@@ -68,10 +70,7 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     seen = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     if num_classes is None:
         num_classes = seen
-    elif isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    elif seen > num_classes:
+    elif positive_int(num_classes, "num_classes") < seen:
         raise ValueError(f"found class index {seen - 1} but num_classes={num_classes}: "
                          f"indices must be < num_classes")
     c = int(num_classes)

@@ -1,34 +1,30 @@
-"""Fast convolution and pooling: strided views, im2col and one BLAS product.
+"""The public ops: convolution and pooling, fast, NCHW, PyTorch's keywords.
 
 Same signatures, checks and results as :mod:`cnnlib.reference` (the tests
-prove it), but no Python loop runs over pixels:
+prove it), but no Python loop runs over pixels: convolution copies the input
+patches into columns (*im2col*) and does every multiply-add in a few matrix
+products; pooling combines the ``kh*kw`` strided views of the input. How
+that is tuned (column layouts chosen by shape, scratch buffers reused between
+batches, caches kept for the backward pass) lives in the private module
+``cnnlib._kernels``, which the layers of :mod:`cnnlib.nn` call directly.
 
-* **convolution** copies every input patch into a column of a matrix
-  (*im2col*, a few strided slice copies), and then batched matrix products
-  such as ``weight (F, C*kh*kw) @ cols (N, C*kh*kw, Ho*Wo)`` do all the
-  multiply-adds and land directly in NCHW order; how the columns are laid out
-  (per image, per chunk of images, or with the batch as the last axis) is
-  chosen from the shapes, see "convolution" below;
-* the **backward pass** reuses those columns: the weight gradient is another
-  matrix product, and the input gradient is a matrix product followed by
-  *col2im* (each tap's slice added back where it came from);
-* **pooling** takes the elementwise max (or sum) of the ``kh*kw`` strided views
-  of the input, one per position in the window.
-
-``*_forward`` / ``*_backward_cached`` pairs keep what the backward pass needs,
-so a layer does not redo the im2col copy; the plain functions recompute it.
-The layers also keep their scratch arrays between calls (``_Workspace``).
-Measurements behind the choices made here: ``benchmarks/README.md``.
+Examples
+--------
+>>> import numpy as np, cnnlib
+>>> x = np.ones((2, 3, 8, 8), dtype=np.float32)
+>>> w = np.ones((4, 3, 3, 3), dtype=np.float32)
+>>> cnnlib.conv2d(x, w, padding=1).shape
+(2, 4, 8, 8)
+>>> float(cnnlib.conv2d(x, w)[0, 0, 0, 0])   # 3 channels x 3 x 3 ones
+27.0
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from ._checks import check_conv_args, check_grad_out, check_pool_args
+from . import _kernels
+from ._validate import nonneg_int, positive_int
 
 __all__ = [
     "conv_output_size",
@@ -66,426 +62,14 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     >>> conv_output_size(28, 5)
     24
     """
-    for name, value in (("size", size), ("kernel_size", kernel_size),
-                        ("stride", stride), ("padding", padding)):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-    if size < 1:
-        raise ValueError(f"size must be >= 1, got {size}")
-    if kernel_size < 1:
-        raise ValueError(f"kernel_size must be >= 1, got {kernel_size}")
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1, got {stride}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    size, kernel_size = positive_int(size, "size"), positive_int(kernel_size, "kernel_size")
+    stride, padding = positive_int(stride, "stride"), nonneg_int(padding, "padding")
     if kernel_size > size + 2 * padding:
         raise ValueError(
             f"kernel_size {kernel_size} is larger than the padded input "
             f"{size + 2 * padding} (size {size} + 2 * padding {padding})"
         )
-    return int((size + 2 * padding - kernel_size) // stride + 1)
-
-
-# --------------------------------------------------------------------------
-# shared helpers
-
-
-class _Workspace:
-    """Scratch arrays that one layer keeps from one call to the next.
-
-    A layer sees the same shapes batch after batch. Allocating a fresh
-    column matrix each time (115 MB for a 64-channel 56x56 layer) makes the
-    kernel map and zero new pages on first touch, a real share of the
-    layer's time. Only internal temporaries and the column cache (which the
-    next forward pass replaces anyway) live here, never an array that is
-    handed back to the caller.
-    """
-
-    def __init__(self):
-        self._buffers: dict = {}
-
-    def get(self, name: str, shape, dtype) -> np.ndarray:
-        size = math.prod(shape)
-        buf = self._buffers.get(name)
-        if buf is None or buf.dtype != dtype or buf.size < size:
-            buf = self._buffers[name] = np.empty(size, dtype=dtype)
-        return buf[:size].reshape(shape)
-
-
-def _empty(ws: _Workspace | None, name: str, shape, dtype) -> np.ndarray:
-    return np.empty(shape, dtype=dtype) if ws is None else ws.get(name, shape, dtype)
-
-
-def _pad(x: np.ndarray, pad, value: float = 0.0, out: np.ndarray | None = None) -> np.ndarray:
-    top, bottom, left, right = pad
-    if not any(pad):
-        return x
-    n, c, h, w = x.shape
-    shape = (n, c, h + top + bottom, w + left + right)
-    xp = np.empty(shape, dtype=x.dtype) if out is None else out
-    # fill only the border: writing the whole buffer twice costs real time
-    xp[:, :, :top] = value
-    xp[:, :, top + h:] = value
-    xp[:, :, top:top + h, :left] = value
-    xp[:, :, top:top + h, left + w:] = value
-    xp[:, :, top:top + h, left:left + w] = x
-    return xp
-
-
-def _crop(xp: np.ndarray, pad, hw) -> np.ndarray:
-    if not any(pad):
-        return xp
-    top, _, left, _ = pad
-    return np.ascontiguousarray(xp[:, :, top:top + hw[0], left:left + hw[1]])
-
-
-def _tap(xp: np.ndarray, u: int, v: int, stride, out_hw) -> np.ndarray:
-    """View of the input pixels that kernel tap (u, v) sees, one per output pixel."""
-    (sh, sw), (ho, wo) = stride, out_hw
-    return xp[:, :, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
-
-
-def _view(a: np.ndarray, shape) -> np.ndarray:
-    """``a`` reshaped without a copy (setting ``.shape`` raises where reshape would copy)."""
-    v = a.view()
-    v.shape = shape
-    return v
-
-
-def _im2col(xp: np.ndarray, cols6: np.ndarray, stride, rows: np.ndarray | None = None) -> np.ndarray:
-    """Copy the patches of ``xp`` (N, C, Hp, Wp) into ``cols6`` (N, C, kh, kw, Ho, Wo).
-
-    ``cols6`` may be any view (the layouts below transpose it). NumPy pays
-    for every contiguous run it copies, and a kernel tap's view of an image
-    is made of runs of only Wo numbers, so the copy takes two passes: first
-    the image shifted by v = 0 .. kw-1 columns into ``rows`` (N, C, kw, Hp, Wo),
-    then for every kernel row u the Ho rows starting at row u, each a block of
-    Ho*Wo contiguous numbers. Copying tap by tap directly makes kh times as
-    many short runs (measured 1.7x slower for a 5x5 kernel on 28x28 images).
-    """
-    n, c, kh, kw, ho, wo = cols6.shape
-    (sh, sw), hp = stride, xp.shape[2]
-    if rows is None:
-        rows = np.empty((n, c, kw, hp, wo), dtype=xp.dtype)
-    for v in range(kw):
-        rows[:, :, v] = xp[:, :, :, v:v + sw * (wo - 1) + 1:sw]
-    for u in range(kh):
-        cols6[:, :, u] = rows[:, :, :, u:u + sh * (ho - 1) + 1:sh]
-    return cols6
-
-
-def _col2im(cols6: np.ndarray, grad_xp: np.ndarray, stride,
-            rows: np.ndarray | None = None) -> np.ndarray:
-    """Adjoint of :func:`_im2col`: add every entry of ``cols6`` back to its pixel of ``grad_xp``.
-
-    The same two passes in reverse: the kernel rows are summed into
-    ``rows`` with contiguous block adds, then the kw shifted copies are added
-    to ``grad_xp``.
-    """
-    n, c, kh, kw, ho, wo = cols6.shape
-    (sh, sw), hp = stride, grad_xp.shape[2]
-    if rows is None:
-        rows = np.empty((n, c, kw, hp, wo), dtype=grad_xp.dtype)
-    rows.fill(0)
-    for u in range(kh):
-        rows[:, :, :, u:u + sh * (ho - 1) + 1:sh] += cols6[:, :, u]
-    for v in range(kw):
-        grad_xp[:, :, :, v:v + sw * (wo - 1) + 1:sw] += rows[:, :, v]
-    return grad_xp
-
-
-# Batch-last ("CHWN") copies: a block of samples at a time. A plain transposed
-# copy reads one number per cache line; 16 samples side by side reuse each
-# line 16 times (2-3x faster for the shapes of the benchmarks).
-_TRANSPOSE_BLOCK = 16
-
-
-def _to_batch_last(a: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Copy ``a`` of shape (N, ...) into ``out`` of shape (..., N)."""
-    axes = tuple(range(1, a.ndim)) + (0,)
-    for lo in range(0, a.shape[0], _TRANSPOSE_BLOCK):
-        out[..., lo:lo + _TRANSPOSE_BLOCK] = a[lo:lo + _TRANSPOSE_BLOCK].transpose(axes)
-    return out
-
-
-def _from_batch_last(a: np.ndarray) -> np.ndarray:
-    """A new contiguous (N, ...) copy of ``a`` of shape (..., N)."""
-    n = a.shape[-1]
-    out = np.empty((n,) + a.shape[:-1], dtype=a.dtype)
-    axes = (a.ndim - 1,) + tuple(range(a.ndim - 1))
-    for lo in range(0, n, _TRANSPOSE_BLOCK):
-        out[lo:lo + _TRANSPOSE_BLOCK] = a[..., lo:lo + _TRANSPOSE_BLOCK].transpose(axes)
-    return out
-
-
-# --------------------------------------------------------------------------
-# convolution
-#
-# The im2col columns are laid out in one of three ways, picked by
-# _column_layout() from the shapes (timings behind each choice are in
-# benchmarks/README.md):
-#
-# * "per_sample" (small and medium layers): cols (N, K, Ho*Wo) with
-#   K = C*kh*kw. The GEMMs are one (F, K) @ (K, Ho*Wo) product per image,
-#   batched by np.matmul, and the output comes out in NCHW order. For these
-#   shapes OpenBLAS runs such products up to twice as fast as one wide
-#   (F, K) @ (K, N*Ho*Wo) product. Chunks of about _CHUNK_BYTES of columns:
-#   the GEMM, and in the backward pass col2im, reads a chunk back from cache.
-# * "channel_major" (big layers): the batch is cut into chunks of about
-#   _BIG_CHUNK_BYTES of columns, and each chunk is one (K, n*Ho*Wo) matrix
-#   multiplied in one GEMM. A per-image product is then big enough to be
-#   split across threads, and every split ends with a join; merging images
-#   cuts the joins, which pays off when the threads share the cores with
-#   other work (measured: half the median time on a busy machine, the same
-#   on an idle one).
-# * "batch_last" (many small images): cols (K, Ho*Wo, N). im2col copies one
-#   kernel tap at a time, and in NCHW each copy is a loop over rows of only
-#   Wo numbers; for a narrow output (8x8 in a LeNet-like second layer)
-#   NumPy's per-row overhead costs more than the copying. With the batch as
-#   the last axis the rows are Wo*N numbers long (about 5x faster copies).
-#   The GEMMs are then one (F, K) @ (K, N) product per output pixel.
-#
-# In every layout the columns carry one extra row of ones after the K patch
-# rows: with the bias appended to the weight matrix as one more column, the
-# forward GEMM adds the bias for free, and in the backward pass the same row
-# makes the weight-gradient GEMM return the bias gradient (the sum of
-# grad_out) as its last row. Both replace a separate pass over the output.
-
-_CHUNK_BYTES = 2 << 20  # per_sample: columns per chunk (about the size of the L2 caches)
-_BIG_CHUNK_BYTES = 32 << 20  # channel_major: fewer, bigger GEMMs
-_CHANNEL_MAJOR_MIN_MACS = 1 << 24  # multiply-adds of one image's product
-_BATCH_LAST_MAX_WO = 12
-_BATCH_LAST_MIN_N = 32
-
-
-def _column_layout(n: int, f: int, k: int, p: int, out_w: int) -> str:
-    if n >= _BATCH_LAST_MIN_N and out_w <= _BATCH_LAST_MAX_WO:
-        return "batch_last"
-    if f * k * p >= _CHANNEL_MAJOR_MIN_MACS:
-        return "channel_major"
-    return "per_sample"
-
-
-def _chunk_size(n: int, bytes_per_sample: int, budget: int) -> int:
-    return max(1, min(n, budget // max(1, bytes_per_sample)))
-
-
-def _chunks(n: int, step: int) -> list:
-    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
-
-
-@dataclass
-class ConvCache:
-    """What :func:`conv2d_backward_cached` needs from the forward pass."""
-
-    cols: np.ndarray
-    weight: np.ndarray
-    x_shape: tuple
-    padded_shape: tuple
-    stride: tuple
-    pad: tuple
-    out_hw: tuple
-    layout: str = "per_sample"  # how ``cols`` is laid out, see _column_layout()
-    chunk: int = 1  # images per chunk of ``cols``
-
-
-def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
-    """:func:`conv2d` that also returns a cache for :func:`conv2d_backward_cached`."""
-    return _conv2d_forward(x, weight, bias, stride, padding, None)
-
-
-def _conv2d_forward(x, weight, bias, stride, padding, ws: _Workspace | None, keep: bool = True):
-    """Forward pass; ``keep=False`` (no backward pass to come) reuses one
-    chunk's worth of columns instead of keeping all of them."""
-    x, weight, bias, s, pad, out_hw = check_conv_args(x, weight, bias, stride, padding)
-    n, f = x.shape[0], weight.shape[0]
-    layout = _column_layout(n, f, weight[0].size, out_hw[0] * out_hw[1], out_hw[1])
-    w2 = _weight_matrix(weight, bias)
-    if layout == "batch_last":  # small images: one chunk anyway
-        out, cache = _forward_batch_last(x, weight, w2, s, pad, out_hw, ws)
-    else:
-        forward = _forward_per_sample if layout == "per_sample" else _forward_channel_major
-        out, cache = forward(x, weight, w2, s, pad, out_hw, ws, keep)
-    return out.reshape(n, f, *out_hw), cache
-
-
-def _weight_matrix(weight, bias):
-    """(F, K) weights, or (F, K+1) with the bias as last column (see the ones row)."""
-    w2 = weight.reshape(weight.shape[0], -1)
-    return w2 if bias is None else np.concatenate([w2, bias[:, None]], axis=1)
-
-
-def _padded(x, pad, ws):
-    """Zero-padded input, in the workspace if there is one."""
-    n, c, h, w = x.shape
-    padded_shape = (n, c, h + pad[0] + pad[1], w + pad[2] + pad[3])
-    buffer = ws.get("padded", padded_shape, x.dtype) if ws is not None and any(pad) else None
-    return _pad(x, pad, out=buffer)
-
-
-def _forward_per_sample(x, weight, w2, s, pad, out_hw, ws, keep):
-    n, f = x.shape[0], weight.shape[0]
-    k, p = weight[0].size, out_hw[0] * out_hw[1]
-    xp = _padded(x, pad, ws)
-    step = _chunk_size(n, k * p * x.itemsize, _CHUNK_BYTES)
-    cols = _empty(ws, "cols", (n if keep else min(step, n), k + 1, p), x.dtype)
-    cols[:, k] = 1
-    out = np.empty((n, f, p), dtype=x.dtype)
-    rows = _empty(ws, "rows", (step, x.shape[1], weight.shape[3], xp.shape[2], out_hw[1]), x.dtype)
-    for lo, hi in _chunks(n, step):
-        chunk = cols[lo:hi] if keep else cols[:hi - lo]
-        _im2col(xp[lo:hi], _view(chunk[:, :k], (hi - lo,) + weight.shape[1:] + out_hw), s,
-                rows[:hi - lo])
-        # (F, K) @ (n, K, P) -> (n, F, P): one GEMM per sample, already NCHW;
-        # with a bias, the ones row takes part
-        np.matmul(w2, chunk if w2.shape[1] > k else chunk[:, :k], out=out[lo:hi])
-    cache = ConvCache(cols, weight, x.shape, xp.shape, s, pad, out_hw, "per_sample", step) if keep else None
-    return out, cache
-
-
-def _forward_channel_major(x, weight, w2, s, pad, out_hw, ws, keep):
-    n, c = x.shape[:2]
-    f, _, kh, kw = weight.shape
-    k, p = weight[0].size, out_hw[0] * out_hw[1]
-    xp = _padded(x, pad, ws)
-    step = _chunk_size(n, k * p * x.itemsize, _BIG_CHUNK_BYTES)
-    # chunk [lo, hi) is a (K+1, m*P) block starting at lo*(K+1)*P
-    cols = _empty(ws, "cols", ((n if keep else min(step, n)) * (k + 1) * p,), x.dtype)
-    out = np.empty((n, f, p), dtype=x.dtype)
-    out_t = _empty(ws, "out_t", (f, step * p), x.dtype)
-    rows = _empty(ws, "rows", (step, c, kw, xp.shape[2], out_hw[1]), x.dtype)
-    for lo, hi in _chunks(n, step):
-        m = hi - lo
-        start = lo * (k + 1) * p if keep else 0
-        block = cols[start:start + m * (k + 1) * p].reshape(k + 1, m * p)
-        block[k] = 1
-        patches = block[:k].reshape(c, kh, kw, m, *out_hw)
-        _im2col(xp[lo:hi], patches.transpose(3, 0, 1, 2, 4, 5), s, rows[:m])
-        prod = np.matmul(w2, block if w2.shape[1] > k else block[:k], out=out_t[:, :m * p])
-        # (F, m, P) -> (m, F, P): rows of P numbers move as a whole
-        out[lo:hi] = prod.reshape(f, m, p).transpose(1, 0, 2)
-    cache = ConvCache(cols, weight, x.shape, xp.shape, s, pad, out_hw, "channel_major", step) if keep else None
-    return out, cache
-
-
-def _forward_batch_last(x, weight, w2, s, pad, out_hw, ws):
-    n, c, h, w = x.shape
-    f, _, kh, kw = weight.shape
-    (sh, sw), (ho, wo) = s, out_hw
-    k, p = weight[0].size, ho * wo
-    top, bottom, left, right = pad
-    xt = _empty(ws, "padded", (c, h + top + bottom, w + left + right, n), x.dtype)
-    if any(pad):
-        xt.fill(0)
-    _to_batch_last(x, xt[:, top:top + h, left:left + w])
-    cols = _empty(ws, "cols", (k + 1, p, n), x.dtype)
-    cols[k] = 1
-    patches = cols[:k].reshape(c, kh, kw, ho, wo, n)
-    for u in range(kh):
-        for v in range(kw):
-            patches[:, u, v] = xt[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw]
-    out_t = _empty(ws, "out_t", (f, p, n), x.dtype)
-    # one (F, K) @ (K, N) GEMM per output pixel, written straight into (F, P, N)
-    src = cols if w2.shape[1] > k else cols[:k]
-    np.matmul(w2, src.transpose(1, 0, 2), out=out_t.transpose(1, 0, 2))
-    out = _from_batch_last(out_t)
-    return out, ConvCache(cols, weight, x.shape, xt.shape, s, pad, out_hw, "batch_last", n)
-
-
-def conv2d_backward_cached(grad_out, cache: ConvCache):
-    """Gradients (x, weight, bias) of a convolution from its forward cache."""
-    return _conv2d_backward_cached(grad_out, cache, None)
-
-
-def _conv2d_backward_cached(grad_out, cache: ConvCache, ws: _Workspace | None):
-    n, f = cache.x_shape[0], cache.weight.shape[0]
-    grad_out = check_grad_out(grad_out, (n, f) + tuple(cache.out_hw), cache.weight.dtype)
-    # explicit size, not -1: an empty batch (n = 0) must still reshape
-    g = grad_out.reshape(n, f, cache.out_hw[0] * cache.out_hw[1])
-    backward = {"per_sample": _backward_per_sample, "channel_major": _backward_channel_major,
-                "batch_last": _backward_batch_last}[cache.layout]
-    grad_x, grad_wt = backward(g, cache, ws)
-    # every layout computes [dW | db]^T = cols @ g^T, shape (K+1, F):
-    # multiplying the big column matrix untransposed by the small transposed g
-    # runs up to 3x faster in OpenBLAS than g @ cols^T, where the big operand
-    # is the transposed one (layer b of the benchmarks); the last row, from
-    # the ones row, is the bias gradient
-    grad_w = np.ascontiguousarray(grad_wt[:-1].T).reshape(cache.weight.shape)
-    return grad_x, grad_w, np.ascontiguousarray(grad_wt[-1])
-
-
-def _grad_padded(cache: ConvCache, dtype, ws):
-    """Zeroed gradient of the padded input; fresh when it is returned as it is."""
-    if not any(cache.pad):
-        return np.zeros(cache.padded_shape, dtype=dtype)
-    grad_xp = _empty(ws, "grad_padded", cache.padded_shape, dtype)
-    grad_xp.fill(0)
-    return grad_xp
-
-
-def _backward_per_sample(g, cache: ConvCache, ws):
-    n, f, p = g.shape
-    cols, step = cache.cols, cache.chunk
-    k = cols.shape[1] - 1
-    w2t = cache.weight.reshape(f, k).T
-    grad_xp = _grad_padded(cache, g.dtype, ws)
-    grad_wt = np.zeros((k + 1, f), dtype=g.dtype)
-    grad_cols = _empty(ws, "grad_cols", (min(step, n), k, p), g.dtype)
-    c, kh, kw = cache.weight.shape[1:]
-    rows = _empty(ws, "grad_rows", (min(step, n), c, kw, grad_xp.shape[2], cache.out_hw[1]), g.dtype)
-    for lo, hi in _chunks(n, step):
-        m = hi - lo
-        grad_wt += np.matmul(cols[lo:hi], g[lo:hi].transpose(0, 2, 1)).sum(axis=0)
-        gc = np.matmul(w2t, g[lo:hi], out=grad_cols[:m])
-        _col2im(_view(gc, (m, c, kh, kw) + tuple(cache.out_hw)), grad_xp[lo:hi], cache.stride,
-                rows[:m])
-    return _crop(grad_xp, cache.pad, cache.x_shape[2:]), grad_wt
-
-
-def _backward_channel_major(g, cache: ConvCache, ws):
-    n, f, p = g.shape
-    c, kh, kw = cache.weight.shape[1:]
-    k, step = c * kh * kw, cache.chunk
-    w2t = cache.weight.reshape(f, k).T
-    grad_xp = _grad_padded(cache, g.dtype, ws)
-    grad_wt = np.zeros((k + 1, f), dtype=g.dtype)
-    g_t = _empty(ws, "grad_out_t", (f, step * p), g.dtype)
-    grad_cols = _empty(ws, "grad_cols", (k, step * p), g.dtype)
-    rows = _empty(ws, "grad_rows", (step, c, kw, grad_xp.shape[2], cache.out_hw[1]), g.dtype)
-    for lo, hi in _chunks(n, step):
-        m = hi - lo
-        gt = g_t[:, :m * p]
-        _view(gt, (f, m, p))[...] = g[lo:hi].transpose(1, 0, 2)
-        grad_wt += cache.cols[lo * (k + 1) * p:hi * (k + 1) * p].reshape(k + 1, m * p) @ gt.T
-        gc = np.matmul(w2t, gt, out=grad_cols[:, :m * p])
-        gc6 = _view(gc, (c, kh, kw, m) + tuple(cache.out_hw)).transpose(3, 0, 1, 2, 4, 5)
-        _col2im(gc6, grad_xp[lo:hi], cache.stride, rows[:m])
-    return _crop(grad_xp, cache.pad, cache.x_shape[2:]), grad_wt
-
-
-def _backward_batch_last(g, cache: ConvCache, ws):
-    n, f, p = g.shape
-    c, h, w = cache.x_shape[1:]
-    kh, kw = cache.weight.shape[2:]
-    (sh, sw), (ho, wo) = cache.stride, cache.out_hw
-    top, _, left, _ = cache.pad
-    cols = cache.cols  # (K+1, P, N)
-    k = cols.shape[0] - 1
-    g_t = _to_batch_last(g, _empty(ws, "grad_out_t", (f, p, n), g.dtype))
-    grad_wt = cols.reshape(k + 1, p * n) @ g_t.reshape(f, p * n).T
-    # one kernel row at a time: (kw*C, F) @ (F, P*N) gives the column
-    # gradients of kw taps, small enough to still be in cache when they are
-    # added where those taps read their input
-    w_rows = cache.weight.transpose(2, 3, 1, 0).reshape(kh, kw * c, f)
-    g2 = g_t.reshape(f, p * n)
-    row_grad = _empty(ws, "grad_cols", (kw, c, ho, wo, n), g.dtype)
-    grad_xt = _empty(ws, "grad_padded", cache.padded_shape, g.dtype)
-    grad_xt.fill(0)
-    for u in range(kh):
-        np.matmul(w_rows[u], g2, out=row_grad.reshape(kw * c, p * n))
-        for v in range(kw):
-            grad_xt[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw] += row_grad[v]
-    return _from_batch_last(grad_xt[:, top:top + h, left:left + w]), grad_wt
+    return (size + 2 * padding - kernel_size) // stride + 1
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
@@ -517,7 +101,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
         negative padding, a kernel larger than the padded input, or
         ``padding="same"`` with stride > 1.
     """
-    return _conv2d_forward(x, weight, bias, stride, padding, None, keep=False)[0]
+    return _kernels.conv2d_forward(x, weight, bias, stride, padding, keep=False)[0]
 
 
 def conv2d_backward(grad_out, x, weight, stride=1, padding=0):
@@ -536,8 +120,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0):
     grad_weight : ndarray, shape (F, C, kh, kw)
     grad_bias : ndarray, shape (F,)
     """
-    _, cache = conv2d_forward(x, weight, None, stride, padding)
-    return conv2d_backward_cached(grad_out, cache)
+    _, cache = _kernels.conv2d_forward(x, weight, None, stride, padding)
+    return _kernels.conv2d_backward(grad_out, cache)
 
 
 # --------------------------------------------------------------------------
@@ -560,37 +144,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     -------
     ndarray, shape (N, C, Ho, Wo), dtype of ``x``
     """
-    return max_pool2d_forward(x, kernel_size, stride, padding)[0]
-
-
-@dataclass
-class PoolCache:
-    """What :func:`max_pool2d_backward_cached` needs from the forward pass."""
-
-    padded: np.ndarray
-    out: np.ndarray
-    x_shape: tuple
-    kernel: tuple
-    stride: tuple
-    pad: tuple
-
-
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
-    """:func:`max_pool2d` that also returns a cache for :func:`max_pool2d_backward_cached`."""
-    x, k, s, pad, out_hw = check_pool_args(x, kernel_size, stride, padding)
-    xp = _pad(x, pad, -np.inf)
-    out = _max_pool(xp, k, s, out_hw)
-    return out, PoolCache(xp, out, x.shape, k, s, pad)
-
-
-def _max_pool(xp, k, s, out_hw) -> np.ndarray:
-    taps = [_tap(xp, u, v, s, out_hw) for u in range(k[0]) for v in range(k[1])]
-    if len(taps) == 1:
-        return taps[0].copy()
-    out = np.maximum(taps[0], taps[1])
-    for tap in taps[2:]:
-        np.maximum(out, tap, out=out)
-    return out
+    return _kernels.max_pool2d_forward(x, kernel_size, stride, padding)[0]
 
 
 def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -609,62 +163,8 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
     -------
     ndarray, shape (N, C, H, W)
     """
-    return max_pool2d_backward_cached(grad_out, max_pool2d_forward(x, kernel_size, stride, padding)[1])
-
-
-def _windows_disjoint(k, s) -> bool:
-    """True when no input pixel lies in two windows (stride >= kernel)."""
-    return s[0] >= k[0] and s[1] >= k[1]
-
-
-def _windows_tile(padded_hw, k, s, out_hw) -> bool:
-    """True when the windows cover every (padded) input pixel exactly once."""
-    return tuple(s) == tuple(k) and padded_hw == (out_hw[0] * k[0], out_hw[1] * k[1])
-
-
-def max_pool2d_backward_cached(grad_out, cache: PoolCache) -> np.ndarray:
-    """Gradient of a max pooling with respect to its input, from its forward cache."""
-    xp, out, k, s = cache.padded, cache.out, cache.kernel, cache.stride
-    grad_out = check_grad_out(grad_out, out.shape, out.dtype)
-    out_hw = out.shape[2:]
-    # With disjoint windows every tap's share can be *written*, grad * is_max,
-    # instead of added into a zeroed array: ~2.5x faster. The product equals
-    # "grad where is_max, else 0" only for finite gradients (0 * inf is NaN),
-    # so anything else takes the general path. (One sum tells: it is finite
-    # whenever every term is, barring overflow, which only costs speed.)
-    write = _windows_disjoint(k, s) and bool(np.isfinite(grad_out.sum()))
-    if write and _windows_tile(xp.shape[2:], k, s, out_hw):
-        grad_xp = np.empty(xp.shape, dtype=grad_out.dtype)  # every entry is written below
-    else:
-        grad_xp = np.zeros(xp.shape, dtype=grad_out.dtype)
-    # NaN != NaN: a window holding a NaN has max NaN, and its first NaN wins
-    # (as np.argmax in the reference); a NaN sum means the output may hold one
-    has_nan = bool(np.isnan(out.sum()))
-    winner = np.empty(out.shape, dtype=bool)
-    unclaimed = None  # windows whose max is not yet found
-    n_taps = k[0] * k[1]
-    for t in range(n_taps):
-        u, v = divmod(t, k[1])
-        tap = _tap(xp, u, v, s, out_hw)
-        if unclaimed is not None and t == n_taps - 1:
-            # every window holds its maximum somewhere: the last tap wins
-            # exactly the windows that no earlier tap claimed
-            winner = unclaimed
-        else:
-            np.equal(tap, out, out=winner)
-            if has_nan:
-                winner |= np.isnan(tap)
-            if unclaimed is None:
-                unclaimed = ~winner
-            else:
-                winner &= unclaimed
-                unclaimed ^= winner  # winner is a subset of unclaimed
-        grad_tap = _tap(grad_xp, u, v, s, out_hw)
-        if write:
-            np.multiply(grad_out, winner, out=grad_tap)
-        else:
-            grad_tap += np.where(winner, grad_out, 0)
-    return _crop(grad_xp, cache.pad, cache.x_shape[2:])
+    _, cache = _kernels.max_pool2d_forward(x, kernel_size, stride, padding)
+    return _kernels.max_pool2d_backward(grad_out, cache)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -683,15 +183,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     -------
     ndarray, shape (N, C, Ho, Wo), dtype of ``x``
     """
-    x, k, s, pad, out_hw = check_pool_args(x, kernel_size, stride, padding)
-    xp = _pad(x, pad)
-    out = _tap(xp, 0, 0, s, out_hw).copy()
-    for u in range(k[0]):
-        for v in range(k[1]):
-            if u or v:
-                out += _tap(xp, u, v, s, out_hw)
-    out /= k[0] * k[1]
-    return out
+    return _kernels.avg_pool2d_forward(x, kernel_size, stride, padding)
 
 
 def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -701,20 +193,4 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
     -------
     ndarray, shape (N, C, H, W)
     """
-    x, k, s, pad, out_hw = check_pool_args(x, kernel_size, stride, padding)
-    grad_out = check_grad_out(grad_out, x.shape[:2] + out_hw, x.dtype)
-    share = grad_out / (k[0] * k[1])
-    hp, wp = x.shape[2] + pad[0] + pad[1], x.shape[3] + pad[2] + pad[3]
-    # disjoint windows: each pixel gets at most one share, so write, not add
-    disjoint = _windows_disjoint(k, s)
-    if disjoint and _windows_tile((hp, wp), k, s, out_hw):
-        grad_xp = np.empty(x.shape[:2] + (hp, wp), dtype=x.dtype)
-    else:
-        grad_xp = np.zeros(x.shape[:2] + (hp, wp), dtype=x.dtype)
-    for u in range(k[0]):
-        for v in range(k[1]):
-            if disjoint:
-                _tap(grad_xp, u, v, s, out_hw)[...] = share
-            else:
-                _tap(grad_xp, u, v, s, out_hw)[...] += share
-    return _crop(grad_xp, pad, x.shape[2:])
+    return _kernels.avg_pool2d_backward(grad_out, x, kernel_size, stride, padding)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_conv_args, check_grad_out, check_pool_args
+from ._validate import check_conv_args, check_grad_out, check_pool_args
 
 __all__ = [
     "conv2d",

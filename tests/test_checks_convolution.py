@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib.checks import convolution as checks
+from cnnlib.exercises import convolution as checks
 
 # --------------------------------------------------------------------------
 # output_length

@@ -1,10 +1,10 @@
-"""cnnlib.checks.filters: right answers pass, plausible wrong answers fail."""
+"""cnnlib.exercises.filters: right answers pass, plausible wrong answers fail."""
 
 import numpy as np
 
 import cnnlib
-from cnnlib import filters
-from cnnlib.checks import filters as checks
+from cnnlib.course import filters
+from cnnlib.exercises import filters as checks
 
 # ---------------------------------------------------------------- check_activation
 

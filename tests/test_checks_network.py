@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnlib import evaluate, nn
-from cnnlib.checks import network as N
+from cnnlib.exercises import network as N
 from cnnlib.inspect_model import count_parameters
 
 # --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib.checks import pooling as P
+from cnnlib.exercises import pooling as P
 
 # --------------------------------------------------------------------------
 # by hand

@@ -1,11 +1,11 @@
-"""The exercise-check runner (cnnlib.checks): right answers pass, wrong ones fail, nothing crashes."""
+"""The exercise-check runner (cnnlib.exercises): right answers pass, wrong ones fail, nothing crashes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cnnlib.checks import Case, run_cases, same
+from cnnlib.exercises import Case, run_cases, same
 
 
 def add(a, b):

@@ -1,4 +1,4 @@
-"""cnnlib.checks.sliding (chapter 0's exercise): a correct window_maxima passes, plausible bugs fail."""
+"""cnnlib.exercises.sliding (chapter 0's exercise): a correct window_maxima passes, plausible bugs fail."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import inspect
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnlib.checks import sliding
-from cnnlib.checks.sliding import check_window_maxima
+from cnnlib.exercises import sliding
+from cnnlib.exercises.sliding import check_window_maxima
 
 
 def reference(x, k):

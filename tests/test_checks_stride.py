@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib import layer_cost as LC
-from cnnlib.checks import stride as S
+from cnnlib.course import layer_cost as LC
+from cnnlib.exercises import stride as S
 
 # --------------------------------------------------------------------------
 # output size

@@ -1,10 +1,10 @@
-"""cnnlib.checks.tensors: right answers pass, plausible wrong answers fail, nothing raises."""
+"""cnnlib.exercises.tensors: right answers pass, plausible wrong answers fail, nothing raises."""
 
 import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib.checks import tensors as T
+from cnnlib.exercises import tensors as T
 from cnnlib.datasets import load_photo
 
 
@@ -156,7 +156,7 @@ def test_check_nhwc_to_nchw_passes_a_transpose():
 
 
 def test_check_nhwc_to_nchw_passes_the_library_helper():
-    from cnnlib.tensors import to_channels_first
+    from cnnlib.course.tensors import to_channels_first
     assert T.check_nhwc_to_nchw(to_channels_first) is True
 
 

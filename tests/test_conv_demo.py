@@ -1,4 +1,4 @@
-"""cnnlib.conv_demo: the animation shows the right windows and writes conv2d's numbers."""
+"""cnnlib.course.conv_demo: the animation shows the right windows and writes conv2d's numbers."""
 
 import base64
 import io
@@ -14,7 +14,7 @@ from PIL import Image  # noqa: E402
 
 import cnnlib  # noqa: E402
 from cnnlib import reference  # noqa: E402
-from cnnlib.conv_demo import GridCanvas, conv_animation, format_value  # noqa: E402
+from cnnlib.course.conv_demo import GridCanvas, conv_animation, format_value  # noqa: E402
 
 # the tests inspect frames without rendering the whole animation, which matplotlib warns about
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
@@ -175,7 +175,7 @@ def test_the_layout_is_reusable_for_max_pooling():
 
 
 def test_unusual_savefig_options_fall_back_to_matplotlibs_frames(tmp_path):
-    from cnnlib.conv_demo import _PaletteHTMLWriter
+    from cnnlib.course.conv_demo import _PaletteHTMLWriter
 
     x, w, b = small_example(c=1, h=3, w=3, f=1, k=2)
     anim = conv_animation(x, w, b)

@@ -1,7 +1,7 @@
 """Every internal column layout of the fast convolution equals the reference.
 
-cnnlib.functional picks one of several im2col layouts from the shapes (see the
-comment above ``_column_layout``). The property tests elsewhere use small
+cnnlib's fast convolution (``cnnlib._kernels``) picks one of several im2col
+layouts from the shapes (see the comment above ``_column_layout``). The property tests elsewhere use small
 batches, which always take the same path, so here each layout is forced in
 turn and checked against the readable loops, through the functional API and
 through a layer that reuses its scratch buffers between calls.
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cnnlib
-from cnnlib import functional as F
+from cnnlib import _kernels as K
 from cnnlib import nn, reference
 
 LAYOUTS = ["per_sample", "channel_major", "batch_last"]
@@ -26,10 +26,10 @@ def forced(layout):
     """Make the fast convolution use ``layout`` (and small chunks, so the
     chunked loops run more than one chunk even on small inputs)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "_column_layout", lambda *args: layout)
+        mp.setattr(K, "_column_layout", lambda *args: layout)
         for name in ("_CHUNK_BYTES", "_BIG_CHUNK_BYTES"):
-            if hasattr(F, name):
-                mp.setattr(F, name, 512)
+            if hasattr(K, name):
+                mp.setattr(K, name, 512)
         yield
 
 
@@ -73,9 +73,9 @@ def test_forced_layout_matches_reference(layout, case):
     if not _fits(x, weight, stride, padding):
         return
     with forced(layout):
-        out, cache = F.conv2d_forward(x, weight, bias, stride, padding)
+        out, cache = K.conv2d_forward(x, weight, bias, stride, padding)
         g = np.random.default_rng(1).normal(size=out.shape)
-        got = F.conv2d_backward_cached(g, cache)
+        got = K.conv2d_backward(g, cache)
     np.testing.assert_allclose(out, reference.conv2d(x, weight, bias, stride, padding),
                                rtol=1e-10, atol=1e-10)
     want = reference.conv2d_backward(g, x, weight, stride, padding)
@@ -91,8 +91,8 @@ def test_forced_layout_float32_keeps_dtype(layout, case):
     if not _fits(x, weight, stride, padding):
         return
     with forced(layout):
-        out, cache = F.conv2d_forward(x, weight, bias, stride, padding)
-        grads = F.conv2d_backward_cached(np.ones_like(out), cache)
+        out, cache = K.conv2d_forward(x, weight, bias, stride, padding)
+        grads = K.conv2d_backward(np.ones_like(out), cache)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, reference.conv2d(x, weight, bias, stride, padding),
                                rtol=1e-4, atol=1e-4)
@@ -137,5 +137,5 @@ def _run_layer_twice():
 def test_selector_returns_a_known_layout(shape, weight_shape):
     n, c, h, w = shape
     f, _, kh, kw = weight_shape
-    layout = F._column_layout(n, f, c * kh * kw, h * w, w)
+    layout = K._column_layout(n, f, c * kh * kw, h * w, w)
     assert layout in LAYOUTS

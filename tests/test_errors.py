@@ -240,18 +240,32 @@ def test_conv_output_size_rejects_bad_arguments(kwargs, exc, pattern):
 
 
 def test_layer_constructors_reject_bad_sizes():
-    with pytest.raises(ValueError, match=r"in_channels must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"in_channels must be >= 1, got 0"):
         nn.Conv2d(0, 4, 3)
-    with pytest.raises(ValueError, match=r"out_channels must be a positive int, got 2\.0"):
+    with pytest.raises(TypeError, match=r"out_channels must be an int, got 2\.0"):
         nn.Conv2d(1, 2.0, 3)
     with pytest.raises(ValueError, match=r"kernel_size must be >= 1, got \(3, 0\)"):
         nn.Conv2d(1, 2, (3, 0))
-    with pytest.raises(ValueError, match=r"in_features must be a positive int, got -1"):
+    with pytest.raises(ValueError, match=r"in_features must be >= 1, got -1"):
         nn.Linear(-1, 3)
-    with pytest.raises(ValueError, match=r"out_features must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"out_features must be >= 1, got 0"):
         nn.Linear(3, 0)
     with pytest.raises(TypeError, match=r"layer 1 must be a cnnlib\.nn\.Module, got ufunc"):
         nn.Sequential(nn.ReLU(), np.tanh)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"stride": 0}, ValueError, r"stride must be >= 1, got 0"),
+    ({"stride": (1, -2)}, ValueError, r"stride must be >= 1, got \(1, -2\)"),
+    ({"stride": 1.5}, TypeError, r"stride must be an int or an \(h, w\) pair"),
+    ({"padding": -1}, ValueError, r"padding must be >= 0, got -1"),
+    ({"padding": "full"}, ValueError, r"padding must be an int, an \(h, w\) pair, 'valid' or 'same'"),
+    ({"padding": "same", "stride": 2}, ValueError, r"padding='same' needs stride 1"),
+])
+def test_conv_constructor_rejects_bad_stride_and_padding(kwargs, error, words):
+    # caught where the layer is built, not at its first forward pass
+    with pytest.raises(error, match=words):
+        nn.Conv2d(1, 2, 3, **kwargs)
 
 
 def test_conv_layer_rejects_bad_input_like_the_function():

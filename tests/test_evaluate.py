@@ -63,8 +63,8 @@ def test_empty_input_with_num_classes():
     ([[0, 1]], [[0, 1]], None, ValueError, "1-D"),
     ([0, -1], [0, 1], None, ValueError, "negative"),
     ([0, 3], [0, 1], 3, ValueError, "num_classes=3"),
-    ([0, 1], [0, 1], 0, ValueError, "positive int"),
-    ([0, 1], [0, 1], 2.0, ValueError, "positive int"),
+    ([0, 1], [0, 1], 0, ValueError, "num_classes must be >= 1"),
+    ([0, 1], [0, 1], 2.0, TypeError, "num_classes must be an int"),
 ])
 def test_bad_input_is_named(y_true, y_pred, num_classes, error, words):
     with pytest.raises(error, match=words):

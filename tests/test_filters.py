@@ -1,11 +1,11 @@
-"""cnnlib.filters: the named kernels do what their docstrings say, and stack_filters builds weights."""
+"""cnnlib.course.filters: the named kernels do what their docstrings say, and stack_filters builds weights."""
 
 import numpy as np
 import pytest
 from scipy import ndimage, signal
 
 import cnnlib
-from cnnlib import filters
+from cnnlib.course import filters
 
 DETECTORS = ["horizontal_line", "vertical_line", "diagonal_line", "anti_diagonal_line",
              "horizontal_edge", "vertical_edge"]

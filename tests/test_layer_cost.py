@@ -1,4 +1,4 @@
-"""cnnlib.layer_cost counts what a convolution really does.
+"""cnnlib.course.layer_cost counts what a convolution really does.
 
 Every count is checked against something that does not use the formulas in
 layer_cost:
@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cnnlib
-from cnnlib import layer_cost as LC
+from cnnlib.course import layer_cost as LC
 from cnnlib import nn
 from cnnlib import reference as R
 

@@ -1,4 +1,4 @@
-"""cnnlib.plotting: helpers draw what they are given, return the figure, reject bad layouts."""
+"""cnnlib.course.plotting: helpers draw what they are given, return the figure, reject bad layouts."""
 
 import warnings
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from cnnlib import plotting as P  # noqa: E402
+from cnnlib.course import plotting as P  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

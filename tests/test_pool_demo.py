@@ -1,4 +1,4 @@
-"""cnnlib.pool_demo: the pictures agree with cnnlib's pooling and with hand-worked values."""
+"""cnnlib.course.pool_demo: the pictures agree with cnnlib's pooling and with hand-worked values."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib.pool_demo import format_windows, grid_figure, max_positions, pool_animation
+from cnnlib.course.pool_demo import format_windows, grid_figure, max_positions, pool_animation
 
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 

@@ -1,4 +1,4 @@
-"""cnnlib.resample: nearest-neighbour upsampling, cropping, MSE and PSNR.
+"""cnnlib.course.resample: nearest-neighbour upsampling, cropping, MSE and PSNR.
 
 References: explicit index formulas and loops, SciPy's zoom with order 0,
 and closed forms for MSE/PSNR.
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 import cnnlib
-from cnnlib.resample import crop_to_multiple, mse, psnr, upsample_nearest
+from cnnlib.course.resample import crop_to_multiple, mse, psnr, upsample_nearest
 
 
 def test_upsample_matches_the_index_formula():

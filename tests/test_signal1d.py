@@ -1,4 +1,4 @@
-"""cnnlib.signal1d against NumPy, SciPy, hand-worked examples and closed forms."""
+"""cnnlib.course.signal1d against NumPy, SciPy, hand-worked examples and closed forms."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import signal
 
-from cnnlib import signal1d
-from cnnlib.signal1d import (
+from cnnlib.course import signal1d
+from cnnlib.course.signal1d import (
     MODES,
     convolve1d,
     convolve1d_loop,

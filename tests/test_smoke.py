@@ -1,4 +1,4 @@
-"""The public API of DESIGN.md exists with its exact names."""
+"""The public API of cnnlib exists with its exact (PyTorch) names."""
 
 import cnnlib
 

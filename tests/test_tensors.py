@@ -1,11 +1,11 @@
-"""cnnlib.tensors: layout conversions are exact, copy nothing, and reject wrong ranks."""
+"""cnnlib.course.tensors: layout conversions are exact, copy nothing, and reject wrong ranks."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib.tensors import (
+from cnnlib.course.tensors import (
     as_batch,
     describe_layout,
     to_channels_first,

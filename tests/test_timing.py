@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from cnnlib.timing import best_time
+from cnnlib.course.timing import best_time
 
 
 def test_best_time_is_per_call_and_at_least_the_sleep():

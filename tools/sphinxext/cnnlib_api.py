@@ -1,7 +1,7 @@
 """The ``cnnlib-api`` directive: one section per public cnnlib module, documented by autodoc.
 
 Listing the modules by hand would let a new module (a chapter's
-``cnnlib.checks.<topic>``, say) go undocumented, and its ``:mod:`` links
+``cnnlib.exercises.<topic>``, say) go undocumented, and its ``:mod:`` links
 break. So the directive walks the installed package and emits, for every
 module whose dotted name has no part starting with ``_``::
 
@@ -12,7 +12,9 @@ module whose dotted name has no part starting with ``_``::
        :members:
 
 in a stable reading order: the core ops first, then layers and training,
-then everything else alphabetically, with the exercise checks last.
+then the rest of the core alphabetically, the teaching helpers of
+``cnnlib.course``, and the exercise checks last. A package that re-exports
+its submodules' names (``cnnlib.nn``) is documented once, as the package.
 Use it from MyST inside ``{eval-rst}`` (autodoc produces reStructuredText).
 
 It also resolves links to re-exported names: ``cnnlib.conv2d`` (the name
@@ -31,22 +33,39 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
 PACKAGE = "cnnlib"
-READING_ORDER = ["functional", "reference", "nn", "optim", "train", "datasets", "gradcheck"]
-LAST = "checks"
+READING_ORDER = ["functional", "reference", "nn", "optim", "data", "train", "datasets", "models", "gradcheck"]
+# teaching helpers, then the exercise checks, after the core library
+LATER = ["course", "exercises"]
+
+
+def _behind_facade(name: str) -> bool:
+    """True for a submodule whose public names its package re-exports.
+
+    ``cnnlib.nn`` lists ``Conv2d`` (defined in ``cnnlib.nn.conv``) in its
+    ``__all__``; autodoc documents it there, and documenting
+    ``cnnlib.nn.conv`` as well would describe every layer twice.
+    """
+    parent = name.rpartition(".")[0]
+    if parent == PACKAGE:
+        return False  # the top level is documented without its members
+    package = importlib.import_module(parent)
+    exported = (getattr(package, n, None) for n in getattr(package, "__all__", ()))
+    return any(getattr(obj, "__module__", None) == name for obj in exported)
 
 
 def public_modules(package: str = PACKAGE) -> list[str]:
     """Dotted names of the package's public submodules, in reading order."""
     pkg = importlib.import_module(package)
     names = [info.name for info in pkgutil.walk_packages(pkg.__path__, prefix=package + ".")
-             if not any(part.startswith("_") for part in info.name.split("."))]
+             if not any(part.startswith("_") for part in info.name.split("."))
+             and not _behind_facade(info.name)]
 
     def key(name: str) -> tuple:
         first = name.split(".")[1]
         if first in READING_ORDER:
             return (0, READING_ORDER.index(first), name)
-        if first == LAST:
-            return (2, 0, name)
+        if first in LATER:
+            return (2 + LATER.index(first), 0, name)
         return (1, 0, name)
 
     return sorted(names, key=key)

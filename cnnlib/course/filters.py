@@ -20,13 +20,15 @@ Two families, with different sums of weights:
 Example
 -------
 >>> import numpy as np, cnnlib
->>> from cnnlib.filters import stack_filters, HORIZONTAL_LINE, VERTICAL_LINE
+>>> from cnnlib.course.filters import stack_filters, HORIZONTAL_LINE, VERTICAL_LINE
 >>> w = stack_filters([HORIZONTAL_LINE, VERTICAL_LINE], in_channels=3)
 >>> w.shape
 (2, 3, 3, 3)
 >>> x = np.zeros((1, 3, 5, 5), dtype=np.float32); x[:, :, 2, :] = 1.0  # a bright row
 >>> cnnlib.conv2d(x, w)[0, :, 1, 1].round(4)  # the horizontal detector fires, the vertical not
 array([6., 0.], dtype=float32)
+
+Used by the chapters 03-filters, 04-stride-padding, 05-pooling.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from collections.abc import Sequence
 from typing import Union
 
 import numpy as np
+
+from .._validate import positive_int
 
 __all__ = [
     "HORIZONTAL_LINE",
@@ -198,10 +202,7 @@ def stack_filters(kernels: Sequence[KernelLike], in_channels: int = 3, *,
     KeyError
         An unknown filter name.
     """
-    if isinstance(in_channels, (bool, np.bool_)) or not isinstance(in_channels, (int, np.integer)):
-        raise TypeError(f"in_channels must be an int, got {in_channels!r}")
-    if in_channels < 1:
-        raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+    in_channels = positive_int(in_channels, "in_channels")
     if isinstance(kernels, (str, np.ndarray)) and np.ndim(kernels) != 3:
         # a single kernel passed without the list around it: easy slip, clear message
         raise ValueError("kernels must be a sequence of 2-D kernels, e.g. [HORIZONTAL_LINE]; "
@@ -248,10 +249,7 @@ def channelwise(kernel: KernelLike, in_channels: int = 3, *, dtype=np.float32) -
         Zero except ``weight[c, c] = kernel``.
     """
     single = stack_filters([kernel], in_channels=1, dtype=np.float64)[0, 0]
-    if isinstance(in_channels, (bool, np.bool_)) or not isinstance(in_channels, (int, np.integer)):
-        raise TypeError(f"in_channels must be an int, got {in_channels!r}")
-    if in_channels < 1:
-        raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+    in_channels = positive_int(in_channels, "in_channels")
     weight = np.zeros((in_channels, in_channels) + single.shape, dtype=dtype)
     for c in range(in_channels):
         weight[c, c] = single

@@ -1,6 +1,6 @@
 """Instant feedback for learners' exercise attempts.
 
-Each chapter's submodule (``cnnlib.checks.tensors``, ...) defines functions
+Each chapter's submodule (``cnnlib.exercises.tensors``, ...) defines functions
 such as ``check_output_size(my_function)`` built on :func:`run_cases`: they
 call the learner's function on a few cases with known answers, print one line
 per case and a hint for the first failure, and return whether all passed.

@@ -16,9 +16,11 @@ function                   shows
                            colour (e.g. input, upstream gradient, input gradient)
 =========================  ==========================================================
 
-The drawing reuses :mod:`cnnlib.conv_demo` (:class:`~cnnlib.conv_demo.GridCanvas`,
-:class:`~cnnlib.conv_demo.GridAnimation`), so the pooling animation looks and
+The drawing reuses :mod:`cnnlib.course.conv_demo` (:class:`~cnnlib.course.conv_demo.GridCanvas`,
+:class:`~cnnlib.course.conv_demo.GridAnimation`), so the pooling animation looks and
 plays like the convolution one.
+
+Used by the chapters 05-pooling.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .functional import max_pool2d, max_pool2d_backward
-from ._checks import as_float_array, check_pool_args
+from ..functional import max_pool2d, max_pool2d_backward
+from .._validate import float_array, check_pool_args
 from .conv_demo import GridAnimation, GridCanvas, format_value
 
 __all__ = ["WINDOW_COLORS", "format_windows", "grid_figure", "max_positions", "pool_animation"]
@@ -45,7 +47,7 @@ _MODES = {"max": "max pool", "avg": "avg pool"}
 
 
 def _as_2d(x, name: str = "x") -> np.ndarray:
-    x = as_float_array(x, name)
+    x = float_array(x, name)
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D (H, W), got shape {x.shape}")
     return x
@@ -153,7 +155,7 @@ def format_windows(x, kernel_size, marks: np.ndarray | None = None,
 
 
 def _as_chw(x) -> np.ndarray:
-    x = as_float_array(x, "x")
+    x = float_array(x, "x")
     if x.ndim == 2:
         x = x[None]
     if x.ndim != 3:

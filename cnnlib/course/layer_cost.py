@@ -27,6 +27,8 @@ stack of layers with kernel ``k_l``, stride ``s_l`` and leading padding
     size_l = size_{l-1} + (k_l - 1)\\, jump_{l-1}, \\quad
     jump_l = jump_{l-1}\\, s_l, \\quad
     start_l = start_{l-1} - p_l\\, jump_{l-1}.
+
+Used by the chapters 04-stride-padding, 05-pooling, 06-full-network.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import nn
-from ._checks import output_hw, padding4, pair, stride_pair
-from .functional import conv_output_size
+from .. import nn
+from .._validate import nonneg_int, output_hw, padding4, positive_int, positive_pair
+from ..functional import conv_output_size
 
 __all__ = [
     "ConvLayerCost",
@@ -69,21 +71,6 @@ def _check_shape(shape, name: str, length: int, layout: str) -> tuple[int, ...]:
         if v < 1:
             raise ValueError(f"{name} must hold positive sizes {layout}, got {shape!r}")
     return tuple(int(v) for v in shape)
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def _kernel_pair(kernel_size) -> tuple[int, int]:
-    kh, kw = pair(kernel_size, "kernel_size")
-    if kh < 1 or kw < 1:
-        raise ValueError(f"kernel_size must be >= 1, got {kernel_size!r}")
-    return kh, kw
 
 
 # --------------------------------------------------------------------------
@@ -122,9 +109,9 @@ def conv_output_shape(input_shape: Sequence[int], out_channels: int, kernel_size
     (1, 96, 10, 10)
     """
     n, _, h, w = _check_shape(input_shape, "input_shape", 4, "(N, C, H, W)")
-    f = _check_positive_int(out_channels, "out_channels")
-    kernel = _kernel_pair(kernel_size)
-    s = stride_pair(stride)
+    f = positive_int(out_channels, "out_channels")
+    kernel = positive_pair(kernel_size, "kernel_size")
+    s = positive_pair(stride, "stride")
     pad = padding4(padding, kernel, s, allow_same=True)
     return (n, f) + output_hw((h, w), kernel, s, pad, x_name="input")
 
@@ -154,7 +141,7 @@ def conv_macs(input_shape: Sequence[int], out_channels: int, kernel_size,
     259200
     """
     n, f, ho, wo = conv_output_shape(input_shape, out_channels, kernel_size, stride, padding)
-    kh, kw = _kernel_pair(kernel_size)
+    kh, kw = positive_pair(kernel_size, "kernel_size")
     return n * f * ho * wo * input_shape[1] * kh * kw
 
 
@@ -179,9 +166,9 @@ def conv_params(in_channels: int, out_channels: int, kernel_size, bias: bool = T
     >>> conv_params(3, 96, 3)  # 96 filters of 3*3*3 weights + 96 biases
     2688
     """
-    c = _check_positive_int(in_channels, "in_channels")
-    f = _check_positive_int(out_channels, "out_channels")
-    kh, kw = _kernel_pair(kernel_size)
+    c = positive_int(in_channels, "in_channels")
+    f = positive_int(out_channels, "out_channels")
+    kh, kw = positive_pair(kernel_size, "kernel_size")
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"bias must be True or False, got {bias!r}")
     return f * c * kh * kw + (f if bias else 0)
@@ -303,13 +290,10 @@ def window_coverage(size: int, kernel_size: int, stride: int = 1, padding: int =
     >>> window_coverage(8, 3, stride=2)  # windows 0-2, 2-4, 4-6: pixel 7 unseen
     array([1, 1, 2, 1, 2, 1, 1, 0])
     """
-    size = _check_positive_int(size, "size")
-    k = _check_positive_int(kernel_size, "kernel_size")
-    s = _check_positive_int(stride, "stride")
-    if isinstance(padding, (bool, np.bool_)) or not isinstance(padding, (int, np.integer)):
-        raise TypeError(f"padding must be an int, got {padding!r}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    size = positive_int(size, "size")
+    k = positive_int(kernel_size, "kernel_size")
+    s = positive_int(stride, "stride")
+    padding = nonneg_int(padding, "padding")
     n_out = conv_output_size(size, k, s, padding)
     counts = np.zeros(size + 2 * padding, dtype=np.int64)
     for i in range(n_out):
@@ -334,12 +318,9 @@ class LayerGeometry:
     padding: int = 0
 
     def __post_init__(self):
-        _check_positive_int(self.kernel_size, "kernel_size")
-        _check_positive_int(self.stride, "stride")
-        if isinstance(self.padding, (bool, np.bool_)) or not isinstance(self.padding, (int, np.integer)):
-            raise TypeError(f"padding must be an int, got {self.padding!r}")
-        if self.padding < 0:
-            raise ValueError(f"padding must be >= 0, got {self.padding}")
+        positive_int(self.kernel_size, "kernel_size")
+        positive_int(self.stride, "stride")
+        nonneg_int(self.padding, "padding")
 
 
 @dataclass(frozen=True)
@@ -401,9 +382,9 @@ def _geometry(layer, axis: int) -> LayerGeometry:
             f"each layer must be a LayerGeometry, a (kernel_size, stride, padding) tuple, "
             f"or a cnnlib.nn Conv2d/MaxPool2d/AvgPool2d/ReLU/Tanh, got {layer!r}"
         )
-    k = _kernel_pair(kernel)
+    k = positive_pair(kernel, "kernel_size")
     stride = getattr(layer, "stride", 1)
-    s = k if stride is None else stride_pair(stride)  # pools: stride None = kernel
+    s = k if stride is None else positive_pair(stride, "stride")  # pools: stride None = kernel
     pad = padding4(getattr(layer, "padding", 0), k, s, allow_same=True)
     return LayerGeometry(k[axis], s[axis], pad[2 * axis])
 

@@ -1,4 +1,7 @@
-"""Timing for the chapters' speed comparisons."""
+"""Timing for the chapters' speed comparisons.
+
+Used by the chapters 00-how-notebooks-work, 01-tensors, 03-filters.
+"""
 
 from __future__ import annotations
 

@@ -19,22 +19,17 @@ array([[ 5.,  5.,  7.,  7.],
        [13., 13., 15., 15.]])
 >>> round(mse(x, up), 3)
 10.5
+
+Used by the chapters 05-pooling.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import pair
+from .._validate import positive_pair
 
 __all__ = ["crop_to_multiple", "mse", "psnr", "upsample_nearest"]
-
-
-def _factor_pair(factor, name: str = "factor") -> tuple[int, int]:
-    fh, fw = pair(factor, name)
-    if fh < 1 or fw < 1:
-        raise ValueError(f"{name} must be >= 1, got {factor!r}")
-    return fh, fw
 
 
 def _at_least_2d(x, name: str = "x") -> np.ndarray:
@@ -63,7 +58,7 @@ def upsample_nearest(x, factor) -> np.ndarray:
         ``out[..., i, j] == x[..., i // fh, j // fw]``.
     """
     x = _at_least_2d(x)
-    fh, fw = _factor_pair(factor)
+    fh, fw = positive_pair(factor, "factor")
     return np.repeat(np.repeat(x, fh, axis=-2), fw, axis=-1)
 
 
@@ -85,7 +80,7 @@ def crop_to_multiple(x, factor) -> np.ndarray:
         A view of ``x``.
     """
     x = _at_least_2d(x)
-    fh, fw = _factor_pair(factor)
+    fh, fw = positive_pair(factor, "factor")
     h, w = x.shape[-2:]
     if fh > h or fw > w:
         raise ValueError(f"factor {(fh, fw)} is larger than the map's (H, W) = {(h, w)}")

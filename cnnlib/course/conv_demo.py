@@ -25,6 +25,8 @@ Example (in a notebook)::
     from IPython.display import HTML
     anim = conv_animation(x, weight, bias, stride=2, padding=1)
     HTML(anim.to_jshtml())   # then plt.close(anim._fig)
+
+Used by the chapters 03-filters (and the animation style of 05-pooling).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from ._checks import as_float_array, check_conv_args
+from .._validate import float_array, check_conv_args
 
 __all__ = ["format_value", "VolumePanel", "GridCanvas", "GridAnimation", "conv_animation",
            "FILTER_COLORS"]
@@ -353,7 +355,7 @@ class GridAnimation(FuncAnimation):
 
 
 def _as_chw(x) -> np.ndarray:
-    x = as_float_array(x, "x")
+    x = float_array(x, "x")
     if x.ndim == 4:
         if x.shape[0] != 1:
             raise ValueError(f"x must hold one image, shape (C, H, W) or (1, C, H, W), got shape {x.shape}")

@@ -1,7 +1,7 @@
 """Instant feedback for the exercises of Chapter 2 (convolution).
 
 Every expected value below was worked out by hand or comes from NumPy/SciPy
-(independent of the learner's code and of :mod:`cnnlib.signal1d`);
+(independent of the learner's code and of :mod:`cnnlib.course.signal1d`);
 ``tests/test_checks_convolution.py`` re-derives the hand-worked ones.
 """
 

@@ -27,6 +27,8 @@ shifts where the shorter array lies entirely inside the longer one
 :func:`convolve_functions` approximates the continuous convolution integral
 :math:`(f * g)(t) = \\int f(\\tau)\\, g(t - \\tau)\\, d\\tau` of two Python
 functions by a sum over a grid.
+
+Used by the chapters 02-convolution.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from .._validate import positive_int
 
 __all__ = [
     "MODES",
@@ -108,11 +112,7 @@ def output_length(n_x: int, n_k: int, mode: str = "full") -> int:
     >>> [output_length(8, 3, m) for m in MODES]
     [10, 8, 6]
     """
-    for name, value in (("n_x", n_x), ("n_k", n_k)):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+    n_x, n_k = positive_int(n_x, "n_x"), positive_int(n_k, "n_k")
     mode = _check_mode(mode)
     longer, shorter = max(n_x, n_k), min(n_x, n_k)
     if mode == "full":
@@ -397,9 +397,7 @@ def convolve_functions(
             raise TypeError(f"{name} must be a function of an array, got {type(fn).__name__}")
     if rule not in ("trapezoid", "riemann"):
         raise ValueError(f"rule must be 'trapezoid' or 'riemann', got {rule!r}")
-    if isinstance(max_block, (bool, np.bool_)) or not isinstance(max_block, (int, np.integer)) \
-            or max_block < 1:
-        raise ValueError(f"max_block must be a positive int, got {max_block!r}")
+    max_block = positive_int(max_block, "max_block")
     t = _check_grid(t, "t")
     tau = t if tau is None else _check_grid(tau, "tau")
     tau_name = "t (used as tau)" if tau is t else "tau"

@@ -21,6 +21,8 @@ function                   draws
 :func:`draw_volume`        the shape of a big (C, H, W) volume as a labelled box
 :func:`draw_volumes`       several volumes left to right, e.g. layer by layer
 =========================  ==========================================================
+
+Used by the chapters 01-tensors, 03-filters, 04-stride-padding, 05-pooling, 06-full-network.
 """
 
 from __future__ import annotations
@@ -257,7 +259,7 @@ def show_batch(x_nchw, labels: Optional[Sequence] = None, *, ncols: int = 8,
     if x.shape[1] not in (1, 3):
         raise ValueError(
             f"x_nchw must have 1 or 3 channels (axis 1) to be shown as pictures, got shape "
-            f"{x.shape}; is it channels-last (N, H, W, C)? Use cnnlib.tensors.to_channels_first"
+            f"{x.shape}; is it channels-last (N, H, W, C)? Use cnnlib.course.tensors.to_channels_first"
         )
     n = x.shape[0]
     labels = _check_titles(labels, n, "image")

@@ -15,13 +15,15 @@ function they call.
 Example
 -------
 >>> import numpy as np
->>> from cnnlib.tensors import to_channels_first, as_batch
+>>> from cnnlib.course.tensors import to_channels_first, as_batch
 >>> img = np.zeros((600, 512, 3), dtype=np.float32)      # H, W, C
 >>> x = to_channels_first(img)                           # C, H, W: a view
 >>> x.shape, np.shares_memory(x, img)
 ((3, 600, 512), True)
 >>> as_batch(x).shape                                    # N, C, H, W
 (1, 3, 600, 512)
+
+Used by the chapters 01-tensors.
 """
 
 from __future__ import annotations
