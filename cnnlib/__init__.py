@@ -24,6 +24,7 @@ from .functional import (
     max_pool2d,
     max_pool2d_backward,
 )
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,8 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
+    "save",
+    "load",
     "datasets",
     "functional",
     "gradcheck",

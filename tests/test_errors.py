@@ -390,9 +390,11 @@ def _params():
 
 
 @pytest.mark.parametrize("opt", [optim.SGD, optim.Adam])
-@pytest.mark.parametrize("lr", [0, -0.1, float("nan")])
-def test_optimizers_reject_non_positive_lr(opt, lr):
-    with pytest.raises(ValueError, match=rf"lr must be > 0, got {re.escape(repr(lr))}"):
+@pytest.mark.parametrize("lr, words", [(0, r"lr must be > 0, got 0\.0"),
+                                       (-0.1, r"lr must be > 0, got -0\.1"),
+                                       (float("nan"), r"lr must be finite, got nan")])
+def test_optimizers_reject_non_positive_lr(opt, lr, words):
+    with pytest.raises(ValueError, match=words):
         opt(_params(), lr=lr)
 
 
@@ -411,9 +413,9 @@ def test_optimizer_hyperparameter_errors():
         optim.SGD(_params(), lr=0.1, momentum=-0.5)
     with pytest.raises(ValueError, match=r"weight_decay must be >= 0, got -1"):
         optim.SGD(_params(), lr=0.1, weight_decay=-1)
-    with pytest.raises(ValueError, match=r"betas must be in \[0, 1\), got \(0\.9, 1\.0\)"):
+    with pytest.raises(ValueError, match=r"betas\[1\] must be in \[0, 1\), got 1\.0"):
         optim.Adam(_params(), betas=(0.9, 1.0))
-    with pytest.raises(ValueError, match=r"betas must be in \[0, 1\), got \(-0\.1, 0\.999\)"):
+    with pytest.raises(ValueError, match=r"betas\[0\] must be in \[0, 1\), got -0\.1"):
         optim.Adam(_params(), betas=(-0.1, 0.999))
     with pytest.raises(ValueError, match=r"eps must be > 0, got 0"):
         optim.Adam(_params(), eps=0)
