@@ -439,12 +439,12 @@ def bench_e2e(report: Report, runs: int, epochs: int, timeout: float) -> dict:
                      f"{100 * med(f, 'test_acc'):.2f}%", f"{med(f, 'peak_rss_mib'):.0f}",
                      f"{med(f, 'rss_before_training_mib'):.0f}",
                      f"{traced.get('traced_peak_mib', float('nan')):.1f}" if f == "numpy" else "n/a"])
-    report.add(f"### End to end: the README network on digits, Adam lr 1e-3, batch 32, {epochs} epochs\n")
+    report.add(f"### End to end: the small digits network, Adam lr 1e-3, batch 32, {epochs} epochs\n")
     report.add(table(["framework", "training (s, median)", "test accuracy", "peak RSS (MiB)",
                       "RSS before training (MiB)", "NumPy allocations peak (MiB)"], rows))
     torch_note = ("Same initial weights (cnnlib's, copied into PyTorch) and the same batch "
-                  "order; both evaluate train and test accuracy after every epoch, as "
-                  "`cnnlib.train.fit` does." if torch is not None else
+                  "order; both keep the running loss and accuracy of every batch, as "
+                  "`cnnlib.train.fit` does, and score the test set once at the end." if torch is not None else
                   "PyTorch is not installed: no comparison.")
     report.add(f"\n{runs} run(s) of each, alternating, each in a fresh process. {torch_note} "
                f"Peak RSS is the whole process (interpreter, libraries, data); the last column "

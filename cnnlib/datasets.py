@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "load_photo", "DATA_DIR"]
+__all__ = ["load_digits", "load_mnist", "load_fashion_mnist", "FASHION_MNIST_CLASSES",
+           "load_photo", "DATA_DIR"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -57,6 +58,99 @@ def load_digits():
     y = labels.astype(np.int64)
     train, test = _stratified_split(y, _TEST_FRACTION, _SPLIT_SEED)
     return (X[train], y[train]), (X[test], y[test])
+
+
+#: The names of Fashion-MNIST's labels 0..9, in label order, as Xiao, Rasul &
+#: Vollgraf (2017) list them.
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def _load_28x28(filename: str, loader: str) -> tuple[Split, Split]:
+    """Read one of the .npz files written by tools/make_mnist.py, scaled to [0, 1]."""
+    path = DATA_DIR / filename
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: cnnlib.datasets.{loader}() reads the data/ folder of the "
+            f"course repository, so install cnnlib from a clone with 'pip install -e .' "
+            f"(data/README.md says how to regenerate the file with tools/make_mnist.py)"
+        )
+    with np.load(path) as f:
+        parts = []
+        for part in ("train", "test"):
+            images, labels = f[f"x_{part}"], f[f"y_{part}"]
+            # division, not multiplication by 1/255, so each value is the float32
+            # nearest to k/255 and the result does not depend on rounding of 1/255
+            X = (images / np.float32(255.0)).astype(np.float32, copy=False)[:, None, :, :]
+            parts.append((X, labels.astype(np.int64)))
+    return parts[0], parts[1]
+
+
+def load_mnist() -> tuple[Split, Split]:
+    """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28.
+
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test)
+        ``X_*`` float32 of shape (N, 1, 28, 28) with values k/255 in [0, 1]
+        (the original 8-bit grey levels, 0 = background); ``y_*`` int64
+        digits 0..9 of shape (N,). N = 60,000 and 10,000: the original
+        training and test sets, in the original order (not shuffled: the
+        training loop shuffles). Fresh arrays on every call; loading takes a
+        fraction of a second.
+
+    Notes
+    -----
+    Source: Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of
+    handwritten digits" (CC BY-SA 3.0); the original idx files, checked by
+    SHA-256. See ``data/README.md`` for the provenance.
+
+    Examples
+    --------
+    >>> from cnnlib.datasets import load_mnist
+    >>> (X_train, y_train), (X_test, y_test) = load_mnist()
+    >>> X_train.shape, X_train.dtype, y_test.shape
+    ((60000, 1, 28, 28), dtype('float32'), (10000,))
+    >>> y_train[:5].tolist()
+    [5, 0, 4, 1, 9]
+    """
+    return _load_28x28("mnist.npz", "load_mnist")
+
+
+def load_fashion_mnist() -> tuple[Split, Split]:
+    """Fashion-MNIST: 28x28 greyscale photos of clothing in 10 classes.
+
+    A drop-in replacement for MNIST (same sizes and layout) that is harder to
+    classify; :data:`~cnnlib.datasets.FASHION_MNIST_CLASSES` names the labels.
+
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test)
+        ``X_*`` float32 of shape (N, 1, 28, 28) with values k/255 in [0, 1];
+        ``y_*`` int64 labels 0..9 of shape (N,), 6,000 training and 1,000
+        test images per class. N = 60,000 and 10,000, the original sets in
+        the original order. Fresh arrays on every call.
+
+    Notes
+    -----
+    Source: H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a Novel Image
+    Dataset for Benchmarking Machine Learning Algorithms", arXiv:1708.07747,
+    2017 (MIT licence). See ``data/README.md`` for the provenance.
+
+    Examples
+    --------
+    >>> from cnnlib.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+    >>> (X_train, y_train), _ = load_fashion_mnist()
+    >>> X_train.shape
+    (60000, 1, 28, 28)
+    >>> [FASHION_MNIST_CLASSES[k] for k in y_train[:3]]
+    ['Ankle boot', 'T-shirt/top', 'T-shirt/top']
+    """
+    return _load_28x28("fashion_mnist.npz", "load_fashion_mnist")
 
 
 def load_photo() -> np.ndarray:
