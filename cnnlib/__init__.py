@@ -14,10 +14,13 @@ Teaching aids (figures, animations, demos, cost tables) live in
 the core never imports either.
 """
 
-from . import datasets, functional, gradcheck, nn, optim, reference, train
+from . import data, datasets, functional, gradcheck, nn, optim, reference, train
+from . import models
 from .functional import (
     avg_pool2d,
     avg_pool2d_backward,
+    conv1d,
+    conv1d_backward,
     conv2d,
     conv2d_backward,
     conv_output_size,
@@ -30,6 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "conv_output_size",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "max_pool2d",
@@ -38,9 +43,11 @@ __all__ = [
     "avg_pool2d_backward",
     "save",
     "load",
+    "data",
     "datasets",
     "functional",
     "gradcheck",
+    "models",
     "nn",
     "optim",
     "reference",

@@ -18,7 +18,13 @@ the entry points (``conv2d_forward``, ``max_pool2d_forward``,
   matrix product, and the input gradient is a matrix product followed by
   *col2im* (each tap's slice added back where it came from);
 * **pooling** takes the elementwise max (or sum) of the ``kh*kw`` strided views
-  of the input, one per position in the window.
+  of the input, one per position in the window;
+* **1-D, grouped and transposed convolutions** reuse the same pieces: a 1-D
+  convolution is a 2-D one of height 1, a grouped one a batched matmul over
+  the groups' blocks of columns, a transposed one a convolution's backward
+  pass run forwards;
+* **batch normalisation** works through the batch in cache-sized chunks, see
+  "batch normalisation" below.
 
 Measurements behind the choices made here: ``benchmarks/README.md``.
 """
@@ -26,11 +32,23 @@ Measurements behind the choices made here: ``benchmarks/README.md``.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_conv_args, check_grad_out, check_pool_args
+from ._validate import (
+    check_conv1d_args,
+    check_conv_args,
+    check_conv_transpose_args,
+    check_grad_out,
+    check_ndim,
+    check_pool_args,
+    float_array,
+    positive_int,
+    positive_pair,
+)
 
 # --------------------------------------------------------------------------
 # shared helpers
@@ -550,3 +568,399 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
             else:
                 _tap(grad_xp, u, v, s, out_hw)[...] += share
     return _crop(grad_xp, pad, x.shape[2:])
+
+
+# --------------------------------------------------------------------------
+# 1-D convolution: a 2-D convolution over images of height 1
+#
+# x (N, C, L) is viewed as (N, C, 1, L) and weight (F, C, k) as (F, C, 1, k),
+# without copies, and the tuned 2-D paths above do the work.
+
+
+def conv1d_forward(x, weight, bias=None, stride=1, padding=0, ws: Workspace | None = None,
+                   keep: bool = True):
+    """1-D convolution (N, C, L) -> (N, F, Lo) and the cache its backward pass needs."""
+    x, weight, bias, s, (left, right), _ = check_conv1d_args(x, weight, bias, stride, padding)
+    # only "same" with an even kernel pads unevenly, and "same" says it in 2-D too
+    padding2 = (0, left) if left == right else "same"
+    out, cache = conv2d_forward(x[:, :, None], weight[:, :, None], bias, (1, s), padding2, ws, keep)
+    return out[:, :, 0], cache
+
+
+def conv1d_backward(grad_out, cache: ConvCache, ws: Workspace | None = None):
+    """Gradients (x, weight, bias) of a 1-D convolution from its forward cache."""
+    n, f = cache.x_shape[0], cache.weight.shape[0]
+    grad_out = check_grad_out(grad_out, (n, f, cache.out_hw[1]), cache.weight.dtype)
+    grad_x, grad_w, grad_b = conv2d_backward(grad_out[:, :, None], cache, ws)
+    return grad_x[:, :, 0], grad_w[:, :, 0], grad_b
+
+
+# --------------------------------------------------------------------------
+# grouped and transposed convolutions
+#
+# Both use plain per-sample columns, cols (N, C*kh*kw, Ho*Wo), built by the
+# same _im2col as above and added back by the same _col2im. Rows of cols are
+# ordered (channel, u, v), so the rows of group g's channels are one
+# contiguous block: viewed as (N, groups, K/groups, P), one batched matmul
+# multiplies every group's block by that group's filters.
+
+
+def _columns(x, kernel, stride, pad, out_hw, ws):
+    """Per-sample columns (N, C*kh*kw, Ho*Wo) of the padded ``x``."""
+    n, c = x.shape[:2]
+    xp = _padded(x, pad, ws)
+    cols = np.empty((n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1]), dtype=x.dtype)
+    _im2col(xp, _view(cols, (n, c) + tuple(kernel) + tuple(out_hw)), stride)
+    return cols
+
+
+def _image(cols, image_shape, kernel, stride, pad, out_hw):
+    """Adjoint of :func:`_columns`: add the columns back into an (N, C, H, W) image."""
+    n, c, h, w = image_shape
+    grad_xp = np.zeros((n, c, h + pad[0] + pad[1], w + pad[2] + pad[3]), dtype=cols.dtype)
+    _col2im(_view(cols, (n, c) + tuple(kernel) + tuple(out_hw)), grad_xp, stride)
+    return _crop(grad_xp, pad, (h, w))
+
+
+@dataclass
+class GroupedConvCache:
+    """What :func:`grouped_conv2d_backward` needs from the forward pass."""
+
+    cols: np.ndarray  # (N, groups, K/groups, P)
+    weight: np.ndarray
+    x_shape: tuple
+    stride: tuple
+    pad: tuple
+    out_hw: tuple
+
+
+def grouped_conv2d_forward(x, weight, bias=None, stride=1, padding=0, groups: int = 1,
+                           ws: Workspace | None = None):
+    """Convolution with ``groups`` independent groups of channels, and its cache.
+
+    Group ``g`` sees input channels ``[g*C/groups, (g+1)*C/groups)`` and makes
+    output channels ``[g*F/groups, (g+1)*F/groups)``; ``weight`` is
+    (F, C/groups, kh, kw).
+    """
+    x, weight, bias, s, pad, out_hw = check_conv_args(x, weight, bias, stride, padding, groups)
+    n, f, kernel = x.shape[0], weight.shape[0], weight.shape[2:]
+    cols = _columns(x, kernel, s, pad, out_hw, ws)
+    cols = cols.reshape(n, groups, -1, cols.shape[-1])
+    # (groups, F/groups, K/groups) @ (N, groups, K/groups, P) -> (N, groups, F/groups, P)
+    out = np.matmul(weight.reshape(groups, f // groups, -1), cols).reshape(n, f, *out_hw)
+    if bias is not None:
+        out += bias[:, None, None]
+    return out, GroupedConvCache(cols, weight, x.shape, s, pad, out_hw)
+
+
+def grouped_conv2d_backward(grad_out, cache: GroupedConvCache):
+    """Gradients (x, weight, bias) of a grouped convolution from its forward cache."""
+    n, groups, kg, p = cache.cols.shape
+    f = cache.weight.shape[0]
+    grad_out = check_grad_out(grad_out, (n, f) + tuple(cache.out_hw), cache.weight.dtype)
+    g = grad_out.reshape(n, groups, f // groups, p)
+    w = cache.weight.reshape(groups, f // groups, kg)
+    grad_w = np.matmul(g, cache.cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, groups, K/groups, P)
+    grad_x = _image(grad_cols, cache.x_shape, cache.weight.shape[2:], cache.stride, cache.pad,
+                    cache.out_hw)
+    return grad_x, grad_w.reshape(cache.weight.shape), grad_out.sum(axis=(0, 2, 3))
+
+
+@dataclass
+class ConvTransposeCache:
+    """What :func:`conv_transpose2d_backward` needs from the forward pass."""
+
+    x: np.ndarray
+    weight: np.ndarray
+    stride: tuple
+    pad: tuple
+    out_hw: tuple
+
+
+def conv_transpose2d_forward(x, weight, bias=None, stride=1, padding=0):
+    """Transposed convolution: the input gradient of a convolution, used as a layer.
+
+    ``weight`` (C_in, C_out, kh, kw) is the weight of the convolution
+    C_out -> C_in being transposed; each input pixel scatters ``x * weight``
+    into a kh x kw window of the output, windows ``stride`` apart.
+    """
+    x, weight, bias, s, pad, out_hw = check_conv_transpose_args(x, weight, bias, stride, padding)
+    n, c_in, h, w = x.shape
+    c_out, kernel = weight.shape[1], weight.shape[2:]
+    # cols (N, C_out*kh*kw, H*W): every input pixel's contribution to its window
+    cols = np.matmul(weight.reshape(c_in, -1).T, x.reshape(n, c_in, h * w))
+    out = _image(cols, (n, c_out) + out_hw, kernel, s, pad, (h, w))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out, ConvTransposeCache(x, weight, s, pad, out_hw)
+
+
+def conv_transpose2d_backward(grad_out, cache: ConvTransposeCache):
+    """Gradients (x, weight, bias) of a transposed convolution from its forward cache.
+
+    The input gradient is the ordinary convolution of ``grad_out`` with the
+    same weight (each input pixel gathers from the window it scattered to).
+    """
+    x, weight = cache.x, cache.weight
+    n, c_in, h, w = x.shape
+    grad_out = check_grad_out(grad_out, (n, weight.shape[1]) + tuple(cache.out_hw), x.dtype)
+    cols = _columns(grad_out, weight.shape[2:], cache.stride, cache.pad, (h, w), None)
+    w2 = weight.reshape(c_in, -1)
+    grad_x = np.matmul(w2, cols).reshape(x.shape)
+    grad_w = np.matmul(x.reshape(n, c_in, h * w), cols.transpose(0, 2, 1)).sum(axis=0)
+    return grad_x, grad_w.reshape(weight.shape), grad_out.sum(axis=(0, 2, 3))
+
+
+# --------------------------------------------------------------------------
+# adaptive pooling: the output size is given, the windows follow from it
+
+
+def adaptive_bins(size: int, out_size: int) -> list[tuple[int, int]]:
+    """PyTorch's windows: bin i covers [floor(i*size/out), ceil((i+1)*size/out)).
+
+    Every input position is in some bin; neighbouring bins overlap by one
+    position when ``out_size`` does not divide ``size``.
+    """
+    return [(i * size // out_size, -(-(i + 1) * size // out_size)) for i in range(out_size)]
+
+
+def _bin_means(size: int, out_size: int, dtype) -> np.ndarray:
+    """(out_size, size) matrix whose rows average each adaptive bin."""
+    m = np.zeros((out_size, size), dtype=dtype)
+    for i, (start, end) in enumerate(adaptive_bins(size, out_size)):
+        m[i, start:end] = 1 / (end - start)
+    return m
+
+
+def _separable(x, mh, mw):
+    """y[n, c, i, j] = sum_hw mh[i, h] x[n, c, h, w] mw[j, w]: two GEMMs, one per axis."""
+    n, c, h, w = x.shape
+    t = (x.reshape(-1, w) @ mw.T).reshape(n, c, h, mw.shape[0])
+    # contract H: move it last so the product is one GEMM again
+    t = np.ascontiguousarray(t.transpose(0, 1, 3, 2)).reshape(-1, h) @ mh.T
+    return np.ascontiguousarray(t.reshape(n, c, mw.shape[0], mh.shape[0]).transpose(0, 1, 3, 2))
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """Adaptive average pooling (N, C, H, W) -> (N, C, oh, ow), and its cache.
+
+    The mean over a rectangle is the mean over its rows of the mean over its
+    columns, so the pooling is ``Mh @ x @ Mw.T`` with the bin-averaging
+    matrices of :func:`_bin_means`; the backward pass is ``Mh.T @ g @ Mw``.
+    """
+    x = float_array(x, "x")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    oh, ow = positive_pair(output_size, "output_size")
+    mh, mw = _bin_means(x.shape[2], oh, x.dtype), _bin_means(x.shape[3], ow, x.dtype)
+    return _separable(x, mh, mw), (x.shape, mh, mw)
+
+
+def adaptive_avg_pool2d_backward(grad_out, cache):
+    x_shape, mh, mw = cache
+    grad_out = check_grad_out(grad_out, x_shape[:2] + (mh.shape[0], mw.shape[0]), mh.dtype)
+    return _separable(grad_out, mh.T, mw.T)
+
+
+def adaptive_max_pool1d_forward(x, output_size):
+    """Adaptive max pooling (N, C, L) -> (N, C, out), and the winners' positions.
+
+    The first maximum of each bin wins (np.argmax), as in max pooling.
+    """
+    x = float_array(x, "x")
+    check_ndim(x, 3, "x", "(N, C, L)")
+    out_size = positive_int(output_size, "output_size")
+    length = x.shape[2]
+    if length % out_size == 0:  # equal, disjoint bins: one argmax over a reshaped view
+        k = length // out_size
+        idx = x.reshape(x.shape[:2] + (out_size, k)).argmax(axis=3) + np.arange(0, length, k)
+    else:
+        idx = np.stack([x[:, :, start:end].argmax(axis=2) + start
+                        for start, end in adaptive_bins(length, out_size)], axis=2)
+    return np.take_along_axis(x, idx, axis=2), (x.shape, idx)
+
+
+def adaptive_max_pool1d_backward(grad_out, cache):
+    x_shape, idx = cache
+    grad_out = check_grad_out(grad_out, idx.shape, np.asarray(grad_out).dtype)
+    grad_x = np.zeros(x_shape, dtype=grad_out.dtype)
+    # overlapping bins can share a winner: np.add.at adds repeated positions
+    rows = np.arange(x_shape[0] * x_shape[1])[:, None] * x_shape[2]
+    np.add.at(grad_x.reshape(-1), (rows + idx.reshape(len(rows), -1)).ravel(), grad_out.ravel())
+    return grad_x
+
+
+# --------------------------------------------------------------------------
+# batch normalisation
+#
+# Batch norm is a few passes over a large array with one number per channel,
+# so its cost is memory traffic and NumPy's per-call overhead, not
+# arithmetic. The layer views its input as x2 (N, C*L), one row per sample
+# (L = H*W, or 1 for (N, C) inputs), and:
+#
+# * per-channel numbers are repeated into a row of length C*L
+#   (_channel_row), so each elementwise op runs over whole rows.
+#   Broadcasting a (C, 1) column instead makes NumPy restart its inner loop
+#   for every (n, c) row of L numbers; for 28x28 maps that made a pass
+#   about 1.5x slower;
+# * the batch is processed in chunks of about _BN_CHUNK_BYTES, which stay in
+#   cache between the few ops that use them: every pass reads each big array
+#   from memory once, and the temporaries (x - mean, products) never leave
+#   the cache;
+# * float32 partial sums run over at most a chunk's rows (column sums) or
+#   one (n, c) row of L numbers (dot products), and are added per channel
+#   in float64, so their error does not grow with the batch size. The sums
+#   stay in NumPy's own single-threaded loops: a two-thread BLAS GEMV on a
+#   small chunk was fast alone, but on a busy machine each call waited for
+#   the second core and the statistics pass took twice as long;
+# * the chunks are shared by two threads (_bn_map): NumPy releases the GIL
+#   inside its loops, so both cores work, as in PyTorch's kernels. The gain
+#   is modest, 13-20% with the second core mostly free and 5-15% with it
+#   busy: the passes are bound by memory bandwidth more than by the cores.
+#
+# benchmarks/batchnorm.py times the layer against PyTorch.
+
+_BN_CHUNK_BYTES = 1 << 20
+# the input gradient's pass touches four chunks at once (x, g, a scratch
+# chunk, the output): smaller chunks keep all four in cache (measured 3.5 ms
+# with 1 MB chunks, 2.5 ms with 256 kB, on (64, 64, 28, 28) float32)
+_BN_SMALL_CHUNK_BYTES = 256 << 10
+_BN_MAX_CHUNK_ROWS = 256
+_BN_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_bn_pool: ThreadPoolExecutor | None = None
+
+
+def _forget_bn_pool() -> None:
+    # a forked child inherits the pool object but not its thread: start afresh
+    global _bn_pool
+    _bn_pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_bn_pool)
+
+
+def _channel_row(values, length: int, dtype) -> np.ndarray:
+    """Per-channel ``values`` (C,) repeated ``length`` times each: a (C*length,) row."""
+    values = np.asarray(values, dtype=dtype)
+    return values if length == 1 else np.repeat(values, length)
+
+
+def _channel_sums(a: np.ndarray, channels: int) -> np.ndarray:
+    """Per-channel float64 sums of a chunk ``a`` (rows, C*L)."""
+    col = np.add.reduce(a, axis=0)  # one float32 sum per column, over the chunk's rows
+    # then per channel: a pairwise float32 sum of L numbers (error ~ log2(L) ulps)
+    return col.reshape(channels, -1).sum(axis=1).astype(np.float64)
+
+
+def _channel_dot(a: np.ndarray, b: np.ndarray, channels: int) -> np.ndarray:
+    """Per-channel float64 sums of ``a * b`` for chunks (rows, C*L)."""
+    rows, length = a.shape[0], a.shape[1] // channels
+    if length < 16:  # short rows, e.g. (N, C) inputs: sum the products column by column
+        return _channel_sums(a * b, channels)
+    # one dot product of L numbers per (row, channel), a batched (1, L) @ (L, 1)
+    # matmul: faster than writing the products out and summing them (measured 20%)
+    dots = np.matmul(a.reshape(rows, channels, 1, length), b.reshape(rows, channels, length, 1))
+    return dots.reshape(rows, channels).sum(axis=0, dtype=np.float64)
+
+
+def _bn_map(x2: np.ndarray, ws: Workspace | None, work, chunk_bytes: int = _BN_CHUNK_BYTES) -> list:
+    """``[work(lo, hi, tmp) for each chunk [lo, hi) of x2's rows]``, on two threads.
+
+    NumPy releases the GIL inside its loops, so while one thread works
+    through the first half of the chunks, a second one works through the
+    other half on the other core (PyTorch's kernels use both cores too).
+    Each thread has its own cache-sized scratch array ``tmp``.
+    """
+    n, row = x2.shape
+    step = max(1, min(chunk_bytes // max(1, row * x2.itemsize), _BN_MAX_CHUNK_ROWS))
+    chunks = _chunks(n, step)
+    tmps = [_empty(ws, f"bn_tmp{i}", (min(n, step), row), x2.dtype) for i in range(_BN_THREADS)]
+    if _BN_THREADS == 1 or len(chunks) < 2:
+        return [work(lo, hi, tmps[0]) for lo, hi in chunks]
+    global _bn_pool
+    if _bn_pool is None:
+        _bn_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnnlib-batchnorm")
+    half = (len(chunks) + 1) // 2
+    second = _bn_pool.submit(lambda: [work(lo, hi, tmps[1]) for lo, hi in chunks[half:]])
+    try:
+        first = [work(lo, hi, tmps[0]) for lo, hi in chunks[:half]]
+    finally:
+        rest = second.result()  # also when the first half failed: never leave it running
+    return first + rest
+
+
+def batch_norm_stats(x2: np.ndarray, channels: int, ws: Workspace | None = None):
+    """Per-channel mean and biased variance (float64) of x2 (N, C*L), in one pass.
+
+    Each chunk's mean and centred sum of squares M2 = sum (x - mean)**2 are
+    computed while the chunk is in cache, then combined exactly (Chan,
+    Golub and LeVeque's pairwise update): over all chunks,
+    ``M2 = sum_k M2_k + n_k (mean_k - mean)**2``. Centring each value before
+    squaring keeps the digits that E[x**2] - E[x]**2 would lose when the mean
+    is large compared to the spread.
+    """
+    length = x2.shape[1] // channels
+
+    def chunk_stats(lo, hi, tmp):
+        count = (hi - lo) * length
+        mean = _channel_sums(x2[lo:hi], channels) / count
+        t = np.subtract(x2[lo:hi], _channel_row(mean, length, x2.dtype), out=tmp[:hi - lo])
+        return count, mean, _channel_dot(t, t, channels)
+
+    counts, means, m2 = zip(*_bn_map(x2, ws, chunk_stats))
+    counts, means = np.array(counts, dtype=np.float64)[:, None], np.array(means)
+    mean = (counts * means).sum(axis=0) / counts.sum()
+    var = (np.sum(m2, axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / counts.sum()
+    return mean, var
+
+
+def batch_norm_affine(x2: np.ndarray, channels: int, scale, shift=None,
+                      ws: Workspace | None = None) -> np.ndarray:
+    """A new array ``x2 * scale + shift`` with per-channel (C,) ``scale`` and ``shift``."""
+    length = x2.shape[1] // channels
+    scale_row = _channel_row(scale, length, x2.dtype)
+    shift_row = None if shift is None else _channel_row(shift, length, x2.dtype)
+    out = np.empty(x2.shape, dtype=x2.dtype)
+
+    def chunk_affine(lo, hi, _):
+        o = np.multiply(x2[lo:hi], scale_row, out=out[lo:hi])
+        if shift_row is not None:
+            o += shift_row  # still in cache
+
+    _bn_map(x2, ws, chunk_affine)
+    return out
+
+
+def batch_norm_grad_sums(g2: np.ndarray, x2: np.ndarray, mean, channels: int,
+                         ws: Workspace | None = None):
+    """Per-channel float64 ``sum(g)`` and ``sum(g * (x - mean))``, in one pass over g and x."""
+    mean_row = _channel_row(mean, x2.shape[1] // channels, x2.dtype)
+
+    def chunk_sums(lo, hi, tmp):
+        sum_g = _channel_sums(g2[lo:hi], channels)
+        t = np.subtract(x2[lo:hi], mean_row, out=tmp[:hi - lo])
+        return sum_g, _channel_dot(g2[lo:hi], t, channels)  # that chunk of g is in cache now
+
+    sum_g, sum_gx = np.zeros(channels), np.zeros(channels)
+    for chunk_g, chunk_gx in _bn_map(x2, ws, chunk_sums):
+        sum_g += chunk_g
+        sum_gx += chunk_gx
+    return sum_g, sum_gx
+
+
+def batch_norm_input_grad(g2: np.ndarray, x2: np.ndarray, a, b, c, channels: int,
+                          ws: Workspace | None = None) -> np.ndarray:
+    """A new array ``a * g + b * x + c``, with per-channel (C,) ``a``, ``b``, ``c``."""
+    length = x2.shape[1] // channels
+    a_row, b_row, c_row = (_channel_row(v, length, x2.dtype) for v in (a, b, c))
+    out = np.empty(g2.shape, dtype=g2.dtype)
+
+    def chunk_grad(lo, hi, tmp):
+        t = np.multiply(x2[lo:hi], b_row, out=tmp[:hi - lo])
+        t += c_row
+        o = np.multiply(g2[lo:hi], a_row, out=out[lo:hi])
+        o += t  # both in cache
+
+    _bn_map(x2, ws, chunk_grad, _BN_SMALL_CHUNK_BYTES)
+    return out

@@ -24,7 +24,12 @@ The vocabulary:
 ``padding4(...)``           int, pair, "valid" or "same" -> (top, bottom, left, right)
 ``check_conv_args(...)``    everything a 2-D convolution needs
 ``check_pool_args(...)``    everything a 2-D pooling needs
+``padding_1d(...)``         int, "valid" or "same" -> (left, right)
+``check_conv1d_args(...)``  everything a 1-D convolution needs
 ==========================  ===================================================
+
+and ``check_conv_transpose_args(...)``, everything a transposed 2-D
+convolution needs.
 """
 
 from __future__ import annotations
@@ -267,3 +272,96 @@ def check_pool_args(x, kernel_size, stride, padding):
         )
     out_hw = output_hw(x.shape[2:], k, s, pad)
     return x, k, s, pad, out_hw
+
+
+def padding_1d(padding, kernel: int, stride: int) -> tuple[int, int]:
+    """Turn 1-D ``padding`` (int, "valid" or "same") into (left, right)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0
+        if padding == "same":
+            if stride != 1:
+                raise ValueError(f"padding='same' needs stride 1 (the output could not keep the "
+                                 f"input length otherwise), got stride {stride}")
+            # total k - 1; the odd one out goes right (PyTorch's rule)
+            return (kernel - 1) // 2, kernel // 2
+        raise ValueError(f"padding must be an int, 'valid' or 'same', got {padding!r}")
+    p = nonneg_int(padding, "padding")
+    return p, p
+
+
+def check_conv1d_args(x, weight, bias, stride, padding):
+    """Validate conv1d arguments; return (x, weight, bias, stride, (left, right), out_length).
+
+    ``weight`` and ``bias`` are cast to ``x.dtype``, as in :func:`check_conv_args`.
+    """
+    x = float_array(x, "x")
+    weight = float_array(weight, "weight")
+    check_ndim(x, 3, "x", "(N, C, L)")
+    check_ndim(weight, 3, "weight", "(out_channels, in_channels, k)")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"channel mismatch: x has {x.shape[1]} channels (shape {x.shape}) but "
+            f"weight expects in_channels={weight.shape[1]} (shape {weight.shape})"
+        )
+    if bias is not None:
+        bias = float_array(bias, "bias")
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(
+                f"bias must have shape ({weight.shape[0]},), one value per output "
+                f"channel, got shape {bias.shape}"
+            )
+        bias = bias.astype(x.dtype, copy=False)
+    weight = weight.astype(x.dtype, copy=False)
+    s = positive_int(stride, "stride")
+    k, length = weight.shape[2], x.shape[2]
+    if k < 1:
+        raise ValueError(f"weight must have a kernel of at least 1, got shape {weight.shape}")
+    left, right = padding_1d(padding, k, s)
+    if k > length + left + right:
+        raise ValueError(
+            f"kernel {k} is longer than the padded input {length + left + right} "
+            f"(x has length {length}, padding {left}+{right})"
+        )
+    return x, weight, bias, s, (left, right), (length + left + right - k) // s + 1
+
+
+def check_conv_transpose_args(x, weight, bias, stride, padding):
+    """Validate conv_transpose2d arguments; return (x, weight, bias, stride, pad, out_hw).
+
+    ``weight`` is (in_channels, out_channels, kh, kw) as in PyTorch, the
+    layout of the convolution this one transposes; ``padding`` (an int or a
+    pair) is removed from the border of the output, so the output is
+    ``(H - 1) * stride - 2 * padding + kh`` high (and likewise wide).
+    """
+    x = float_array(x, "x")
+    weight = float_array(weight, "weight")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    check_ndim(weight, 4, "weight", "(in_channels, out_channels, kh, kw)")
+    if weight.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"channel mismatch: x has {x.shape[1]} channels (shape {x.shape}) but "
+            f"weight expects in_channels={weight.shape[0]} (weight is (in_channels, "
+            f"out_channels, kh, kw) = {weight.shape})"
+        )
+    if bias is not None:
+        bias = float_array(bias, "bias")
+        if bias.shape != (weight.shape[1],):
+            raise ValueError(
+                f"bias must have shape ({weight.shape[1]},), one value per output "
+                f"channel, got shape {bias.shape}"
+            )
+        bias = bias.astype(x.dtype, copy=False)
+    weight = weight.astype(x.dtype, copy=False)
+    s = positive_pair(stride, "stride")
+    ph, pw = nonneg_pair(padding, "padding")
+    kh, kw = weight.shape[2:]
+    if kh < 1 or kw < 1:
+        raise ValueError(f"weight must have a kernel of at least 1x1, got shape {weight.shape}")
+    out_hw = ((x.shape[2] - 1) * s[0] - 2 * ph + kh, (x.shape[3] - 1) * s[1] - 2 * pw + kw)
+    if out_hw[0] < 1 or out_hw[1] < 1:
+        raise ValueError(
+            f"padding {(ph, pw)} removes the whole output: (H - 1) * stride - 2 * padding + "
+            f"kernel gives {out_hw[0]}x{out_hw[1]} for x of {x.shape[2]}x{x.shape[3]}"
+        )
+    return x, weight, bias, s, (ph, ph, pw, pw), out_hw

@@ -28,6 +28,8 @@ from ._validate import nonneg_int, positive_int
 
 __all__ = [
     "conv_output_size",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "max_pool2d",
@@ -72,20 +74,25 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
+def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1) -> np.ndarray:
     """2-D convolution (cross-correlation, no kernel flip), as in PyTorch.
 
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
         Floating-point input batch.
-    weight : ndarray, shape (F, C, kh, kw)
-        One ``(C, kh, kw)`` filter per output channel; cast to ``x.dtype``.
+    weight : ndarray, shape (F, C / groups, kh, kw)
+        One ``(C / groups, kh, kw)`` filter per output channel; cast to ``x.dtype``.
     bias : ndarray, shape (F,), optional
     stride : int or (h, w) pair, >= 1
     padding : int, (h, w) pair, "valid" or "same"
         Zeros added around the input. "same" (stride 1 only) keeps H and W;
         an even kernel gets the extra row/column at the bottom/right.
+    groups : int, default 1
+        Split the channels into ``groups`` independent convolutions: output
+        channels ``[g*F/groups, (g+1)*F/groups)`` see only input channels
+        ``[g*C/groups, (g+1)*C/groups)``. Must divide C and F;
+        ``groups == C`` is a depthwise convolution.
 
     Returns
     -------
@@ -95,33 +102,103 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
     Raises
     ------
     TypeError
-        Non-float arrays, or a stride/padding that is not an int or pair.
+        Non-float arrays, or a stride/padding/groups that is not an int (or pair).
     ValueError
         Wrong ndim, channel mismatch, bias of the wrong length, stride < 1,
-        negative padding, a kernel larger than the padded input, or
-        ``padding="same"`` with stride > 1.
+        negative padding, a kernel larger than the padded input,
+        ``padding="same"`` with stride > 1, or groups not dividing the channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((1, 4, 5, 5))
+    >>> conv2d(x, np.ones((4, 1, 3, 3)), groups=4).shape   # depthwise: one 3x3 filter per channel
+    (1, 4, 3, 3)
     """
-    return _kernels.conv2d_forward(x, weight, bias, stride, padding, keep=False)[0]
+    if positive_int(groups, "groups") == 1:
+        return _kernels.conv2d_forward(x, weight, bias, stride, padding, keep=False)[0]
+    return _kernels.grouped_conv2d_forward(x, weight, bias, stride, padding, groups)[0]
 
 
-def conv2d_backward(grad_out, x, weight, stride=1, padding=0):
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, groups=1):
     """Gradients of :func:`conv2d` with respect to its input, weight and bias.
 
     Parameters
     ----------
     grad_out : ndarray, shape (N, F, Ho, Wo)
         Gradient of the loss with respect to the convolution's output.
-    x, weight, stride, padding
+    x, weight, stride, padding, groups
         As given to :func:`conv2d`.
 
     Returns
     -------
     grad_x : ndarray, shape (N, C, H, W)
-    grad_weight : ndarray, shape (F, C, kh, kw)
+    grad_weight : ndarray, shape (F, C / groups, kh, kw)
     grad_bias : ndarray, shape (F,)
     """
-    _, cache = _kernels.conv2d_forward(x, weight, None, stride, padding)
-    return _kernels.conv2d_backward(grad_out, cache)
+    if positive_int(groups, "groups") == 1:
+        _, cache = _kernels.conv2d_forward(x, weight, None, stride, padding)
+        return _kernels.conv2d_backward(grad_out, cache)
+    _, cache = _kernels.grouped_conv2d_forward(x, weight, None, stride, padding, groups)
+    return _kernels.grouped_conv2d_backward(grad_out, cache)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
+    """1-D convolution (cross-correlation) over sequences, as ``torch.nn.functional.conv1d``.
+
+    ``y[n, f, i] = bias[f] + sum_{c, u} x_p[n, c, i * stride + u] * weight[f, c, u]``
+    with ``x_p`` the zero-padded input. It runs as :func:`conv2d` over
+    images of height 1 (no copy: ``x[:, :, None]``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, L)
+    weight : ndarray, shape (F, C, k)
+    bias : ndarray, shape (F,), optional
+    stride : int, >= 1
+    padding : int, "valid" or "same"
+        Zeros added at both ends. "same" (stride 1 only) keeps L; an even
+        kernel gets the extra zero at the end.
+
+    Returns
+    -------
+    ndarray, shape (N, F, Lo), dtype of ``x``
+        ``Lo = conv_output_size(L, k, stride, padding)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`conv2d`, with the messages in terms of lengths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[[0., 1., 2., 3., 4.]]])
+    >>> conv1d(x, np.array([[[1., 0., -1.]]]))   # x[i] - x[i + 2]
+    array([[[-2., -2., -2.]]])
+    >>> conv1d(x, np.ones((2, 1, 2)), stride=2, padding=1).shape
+    (1, 2, 3)
+    """
+    return _kernels.conv1d_forward(x, weight, bias, stride, padding, keep=False)[0]
+
+
+def conv1d_backward(grad_out, x, weight, stride=1, padding=0):
+    """Gradients of :func:`conv1d` with respect to its input, weight and bias.
+
+    Parameters
+    ----------
+    grad_out : ndarray, shape (N, F, Lo)
+    x, weight, stride, padding
+        As given to :func:`conv1d`.
+
+    Returns
+    -------
+    grad_x : ndarray, shape (N, C, L)
+    grad_weight : ndarray, shape (F, C, k)
+    grad_bias : ndarray, shape (F,)
+    """
+    _, cache = _kernels.conv1d_forward(x, weight, None, stride, padding)
+    return _kernels.conv1d_backward(grad_out, cache)
 
 
 # --------------------------------------------------------------------------

@@ -20,9 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_conv_args, check_grad_out, check_pool_args
+from ._validate import (
+    check_conv1d_args,
+    check_conv_args,
+    check_grad_out,
+    check_pool_args,
+)
 
 __all__ = [
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "max_pool2d",
@@ -37,37 +44,42 @@ def _pad(x: np.ndarray, pad, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
+def conv2d(x, weight, bias=None, stride=1, padding=0, groups=1) -> np.ndarray:
     """2-D convolution (cross-correlation) by explicit loops.
+
+    With ``groups`` > 1, filter ``f`` belongs to group ``f // (F / groups)``
+    and sees only that group's ``C / groups`` input channels.
 
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W)
-    weight : ndarray, shape (F, C, kh, kw)
+    weight : ndarray, shape (F, C / groups, kh, kw)
     bias : ndarray, shape (F,), optional
     stride, padding : int or (h, w) pair; padding may be "valid" or "same"
+    groups : int, default 1
 
     Returns
     -------
     ndarray, shape (N, F, Ho, Wo), dtype of ``x``
     """
-    x, weight, bias, (sh, sw), pad, (ho, wo) = check_conv_args(x, weight, bias, stride, padding)
+    x, weight, bias, (sh, sw), pad, (ho, wo) = check_conv_args(x, weight, bias, stride, padding, groups)
     xp = _pad(x, pad)
     n_batch, f_out = x.shape[0], weight.shape[0]
-    kh, kw = weight.shape[2:]
+    c_group, kh, kw = weight.shape[1:]
     out = np.zeros((n_batch, f_out, ho, wo), dtype=x.dtype)
     for n in range(n_batch):
         for f in range(f_out):
+            c0 = f // (f_out // groups) * c_group  # first input channel of f's group
             for i in range(ho):
                 for j in range(wo):
-                    patch = xp[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    patch = xp[n, c0:c0 + c_group, i * sh:i * sh + kh, j * sw:j * sw + kw]
                     out[n, f, i, j] = np.sum(patch * weight[f])
             if bias is not None:
                 out[n, f] += bias[f]
     return out
 
 
-def conv2d_backward(grad_out, x, weight, stride=1, padding=0):
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, groups=1):
     """Gradients of :func:`conv2d` with respect to x, weight and bias.
 
     Each output pixel ``y[n, f, i, j]`` was the dot product of one input patch
@@ -77,28 +89,85 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0):
     Returns
     -------
     grad_x : ndarray, shape (N, C, H, W)
-    grad_weight : ndarray, shape (F, C, kh, kw)
+    grad_weight : ndarray, shape (F, C / groups, kh, kw)
     grad_bias : ndarray, shape (F,)
     """
-    x, weight, _, (sh, sw), pad, (ho, wo) = check_conv_args(x, weight, None, stride, padding)
+    x, weight, _, (sh, sw), pad, (ho, wo) = check_conv_args(x, weight, None, stride, padding, groups)
     grad_out = check_grad_out(grad_out, (x.shape[0], weight.shape[0], ho, wo), x.dtype)
     xp = _pad(x, pad)
     grad_xp = np.zeros_like(xp)
     grad_w = np.zeros_like(weight)
-    kh, kw = weight.shape[2:]
+    c_group, kh, kw = weight.shape[1:]
     for n in range(x.shape[0]):
         for f in range(weight.shape[0]):
+            c0 = f // (weight.shape[0] // groups) * c_group  # first input channel of f's group
+            group = slice(c0, c0 + c_group)
             for i in range(ho):
                 for j in range(wo):
                     g = grad_out[n, f, i, j]
                     rows = slice(i * sh, i * sh + kh)
                     cols = slice(j * sw, j * sw + kw)
-                    grad_xp[n, :, rows, cols] += g * weight[f]
-                    grad_w[f] += g * xp[n, :, rows, cols]
+                    grad_xp[n, group, rows, cols] += g * weight[f]
+                    grad_w[f] += g * xp[n, group, rows, cols]
     top, bottom, left, right = pad
     grad_x = grad_xp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
     grad_b = grad_out.sum(axis=(0, 2, 3))
     return np.ascontiguousarray(grad_x), grad_w, grad_b
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
+    """1-D convolution (cross-correlation) by explicit loops.
+
+    ``y[n, f, i] = bias[f] + sum_{c, u} x_p[n, c, i * stride + u] * weight[f, c, u]``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, L)
+    weight : ndarray, shape (F, C, k)
+    bias : ndarray, shape (F,), optional
+    stride : int
+    padding : int, "valid" or "same"
+
+    Returns
+    -------
+    ndarray, shape (N, F, Lo), dtype of ``x``
+    """
+    x, weight, bias, s, (left, right), lo = check_conv1d_args(x, weight, bias, stride, padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    k = weight.shape[2]
+    out = np.zeros((x.shape[0], weight.shape[0], lo), dtype=x.dtype)
+    for n in range(x.shape[0]):
+        for f in range(weight.shape[0]):
+            for i in range(lo):
+                out[n, f, i] = np.sum(xp[n, :, i * s:i * s + k] * weight[f])
+            if bias is not None:
+                out[n, f] += bias[f]
+    return out
+
+
+def conv1d_backward(grad_out, x, weight, stride=1, padding=0):
+    """Gradients of :func:`conv1d` with respect to x, weight and bias.
+
+    Returns
+    -------
+    grad_x : ndarray, shape (N, C, L)
+    grad_weight : ndarray, shape (F, C, k)
+    grad_bias : ndarray, shape (F,)
+    """
+    x, weight, _, s, (left, right), lo = check_conv1d_args(x, weight, None, stride, padding)
+    grad_out = check_grad_out(grad_out, (x.shape[0], weight.shape[0], lo), x.dtype)
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    grad_xp = np.zeros_like(xp)
+    grad_w = np.zeros_like(weight)
+    k = weight.shape[2]
+    for n in range(x.shape[0]):
+        for f in range(weight.shape[0]):
+            for i in range(lo):
+                window = slice(i * s, i * s + k)
+                grad_xp[n, :, window] += grad_out[n, f, i] * weight[f]
+                grad_w[f] += grad_out[n, f, i] * xp[n, :, window]
+    grad_x = grad_xp[:, :, left:left + x.shape[2]]
+    return np.ascontiguousarray(grad_x), grad_w, grad_out.sum(axis=(0, 2))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_grad_out, float_array
+from .._validate import check_grad_out, float_array, nonneg_float
 from .module import Module
 
-__all__ = ["ReLU", "Tanh"]
+__all__ = ["ReLU", "Tanh", "Sigmoid", "LeakyReLU"]
 
 
 class ReLU(Module):
@@ -42,3 +42,70 @@ class Tanh(Module):
         y = self._cached("_y")
         grad_out = check_grad_out(grad_out, y.shape, np.asarray(grad_out).dtype)
         return grad_out * (1 - y * y)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise: squashes into (0, 1).
+
+    Computed as ``exp(-|x|)``-based halves, so no exp ever overflows and very
+    negative inputs keep their tiny positive values. The gradient is
+    ``y * (1 - y)``, at most 1/4: stacks of sigmoids shrink gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnlib import nn
+    >>> nn.Sigmoid()(np.array([-1000.0, 0.0, 2.0]))
+    array([0.        , 0.5       , 0.88079708])
+    """
+
+    def __init__(self):
+        self._y = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_array(x, "x")
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._cached("_y")
+        grad_out = check_grad_out(grad_out, y.shape, np.asarray(grad_out).dtype)
+        return grad_out * (y * (1 - y))
+
+
+class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope * x`` otherwise, as ``torch.nn.LeakyReLU``.
+
+    Unlike ReLU, negative inputs keep a small gradient, so a unit whose
+    inputs are all negative can still learn.
+
+    Parameters
+    ----------
+    negative_slope : float >= 0, default 0.01
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnlib import nn
+    >>> nn.LeakyReLU(0.1)(np.array([-2.0, 0.0, 3.0]))
+    array([-0.2,  0. ,  3. ])
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = nonneg_float(negative_slope, "negative_slope")
+        self._mask = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_array(x, "x")
+        self._mask = x > 0
+        return np.where(self._mask, x, x * self.negative_slope).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        mask = self._cached("_mask")
+        grad_out = check_grad_out(grad_out, mask.shape, np.asarray(grad_out).dtype)
+        # at exactly 0 the slope is negative_slope, as in PyTorch
+        return np.where(mask, grad_out, grad_out * self.negative_slope).astype(grad_out.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"

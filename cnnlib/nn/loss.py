@@ -7,7 +7,7 @@ import numpy as np
 from .._validate import check_ndim, float_array
 from .module import Module
 
-__all__ = ["CrossEntropyLoss"]
+__all__ = ["CrossEntropyLoss", "MSELoss"]
 
 
 class CrossEntropyLoss(Module):
@@ -69,3 +69,46 @@ class CrossEntropyLoss(Module):
         grad[np.arange(n), target] -= 1
         grad *= grad_out / n
         return grad
+
+
+class MSELoss(Module):
+    """Mean squared error, as ``torch.nn.MSELoss`` (``reduction="mean"``).
+
+    ``loss = mean((input - target) ** 2)`` over every element. ``backward()``
+    takes no argument (the loss is the end of the chain) and returns
+    ``2 * (input - target) / input.size``.
+
+    Shapes
+    ------
+    input and target of the same shape, any -> float. (PyTorch broadcasts
+    different shapes with a warning; here they are an error, since (N, 1)
+    against (N,) would silently compare every pair.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnlib import nn
+    >>> loss_fn = nn.MSELoss()
+    >>> loss_fn(np.array([1.0, 2.0, 4.0]), np.array([1.0, 0.0, 1.0]))   # (0 + 4 + 9) / 3
+    4.333333333333333
+    >>> loss_fn.backward()
+    array([0.        , 1.33333333, 2.        ])
+    """
+
+    def __init__(self):
+        self._diff = None
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        input = float_array(input, "input")
+        target = float_array(target, "target")
+        if input.shape != target.shape:
+            raise ValueError(f"target must have the shape of input {input.shape}, got {target.shape}")
+        self._diff = input - target
+        return float(np.mean(self._diff * self._diff))
+
+    def __call__(self, input: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(input, target)
+
+    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        diff = self._cached("_diff")
+        return diff * (2 * grad_out / diff.size)
