@@ -1,4 +1,4 @@
-"""Ready-made networks built from :mod:`cnnlib.nn` layers.
+"""Residual networks: ResNet's basic block (and the small ResNets built from it).
 
 :class:`BasicBlock` is ResNet's residual block, laid out as torchvision's so
 that its ``state_dict`` keys are the same. It is also the course's example of
@@ -13,8 +13,8 @@ from typing import Optional
 
 import numpy as np
 
-from . import nn
-from ._validate import positive_int
+from .. import nn
+from .._validate import positive_int
 
 __all__ = ["BasicBlock"]
 
