@@ -283,7 +283,7 @@ def test_missing_file_says_what_to_do(monkeypatch, tmp_path, load, filename):
 
 
 def test_data_folder_stays_small():
-    total = sum(p.stat().st_size for p in datasets.DATA_DIR.iterdir() if p.is_file())
+    total = sum(p.stat().st_size for p in datasets.DATA_DIR.rglob("*") if p.is_file())
     assert total < 80e6, f"data/ holds {total / 1e6:.1f} MB"
 
 
