@@ -356,15 +356,21 @@ def _forward_batch_last(x, weight, w2, s, pad, out_hw, ws):
     return out, ConvCache(cols, weight, x.shape, xt.shape, s, pad, out_hw, "batch_last", n)
 
 
-def conv2d_backward(grad_out, cache: ConvCache, ws: Workspace | None = None):
-    """Gradients (x, weight, bias) of a convolution from its forward cache."""
+def conv2d_backward(grad_out, cache: ConvCache, ws: Workspace | None = None,
+                    input_grad: bool = True):
+    """Gradients (x, weight, bias) of a convolution from its forward cache.
+
+    With ``input_grad=False`` the input gradient (a matrix product and the
+    whole col2im pass, often half the backward pass) is skipped and returned
+    as ``None``: a network's first layer never needs it during training.
+    """
     n, f = cache.x_shape[0], cache.weight.shape[0]
     grad_out = check_grad_out(grad_out, (n, f) + tuple(cache.out_hw), cache.weight.dtype)
     # explicit size, not -1: an empty batch (n = 0) must still reshape
     g = grad_out.reshape(n, f, cache.out_hw[0] * cache.out_hw[1])
     backward = {"per_sample": _backward_per_sample, "channel_major": _backward_channel_major,
                 "batch_last": _backward_batch_last}[cache.layout]
-    grad_x, grad_wt = backward(g, cache, ws)
+    grad_x, grad_wt = backward(g, cache, ws, input_grad)
     # every layout computes [dW | db]^T = cols @ g^T, shape (K+1, F):
     # multiplying the big column matrix untransposed by the small transposed g
     # runs up to 3x faster in OpenBLAS than g @ cols^T, where the big operand
@@ -383,47 +389,54 @@ def _grad_padded(cache: ConvCache, dtype, ws):
     return grad_xp
 
 
-def _backward_per_sample(g, cache: ConvCache, ws):
+def _backward_per_sample(g, cache: ConvCache, ws, input_grad=True):
     n, f, p = g.shape
     cols, step = cache.cols, cache.chunk
     k = cols.shape[1] - 1
     w2t = cache.weight.reshape(f, k).T
-    grad_xp = _grad_padded(cache, g.dtype, ws)
     grad_wt = np.zeros((k + 1, f), dtype=g.dtype)
-    grad_cols = _empty(ws, "grad_cols", (min(step, n), k, p), g.dtype)
     c, kh, kw = cache.weight.shape[1:]
-    rows = _empty(ws, "grad_rows", (min(step, n), c, kw, grad_xp.shape[2], cache.out_hw[1]), g.dtype)
+    if input_grad:
+        grad_xp = _grad_padded(cache, g.dtype, ws)
+        grad_cols = _empty(ws, "grad_cols", (min(step, n), k, p), g.dtype)
+        rows = _empty(ws, "grad_rows", (min(step, n), c, kw, grad_xp.shape[2], cache.out_hw[1]),
+                      g.dtype)
     for lo, hi in _chunks(n, step):
         m = hi - lo
         grad_wt += np.matmul(cols[lo:hi], g[lo:hi].transpose(0, 2, 1)).sum(axis=0)
+        if not input_grad:
+            continue
         gc = np.matmul(w2t, g[lo:hi], out=grad_cols[:m])
         _col2im(_view(gc, (m, c, kh, kw) + tuple(cache.out_hw)), grad_xp[lo:hi], cache.stride,
                 rows[:m])
-    return _crop(grad_xp, cache.pad, cache.x_shape[2:]), grad_wt
+    return (_crop(grad_xp, cache.pad, cache.x_shape[2:]) if input_grad else None), grad_wt
 
 
-def _backward_channel_major(g, cache: ConvCache, ws):
+def _backward_channel_major(g, cache: ConvCache, ws, input_grad=True):
     n, f, p = g.shape
     c, kh, kw = cache.weight.shape[1:]
     k, step = c * kh * kw, cache.chunk
     w2t = cache.weight.reshape(f, k).T
-    grad_xp = _grad_padded(cache, g.dtype, ws)
     grad_wt = np.zeros((k + 1, f), dtype=g.dtype)
     g_t = _empty(ws, "grad_out_t", (f, step * p), g.dtype)
-    grad_cols = _empty(ws, "grad_cols", (k, step * p), g.dtype)
-    rows = _empty(ws, "grad_rows", (step, c, kw, grad_xp.shape[2], cache.out_hw[1]), g.dtype)
+    if input_grad:
+        grad_xp = _grad_padded(cache, g.dtype, ws)
+        grad_cols = _empty(ws, "grad_cols", (k, step * p), g.dtype)
+        rows = _empty(ws, "grad_rows", (step, c, kw, grad_xp.shape[2], cache.out_hw[1]), g.dtype)
     for lo, hi in _chunks(n, step):
         m = hi - lo
         gt = g_t[:, :m * p]
         _view(gt, (f, m, p))[...] = g[lo:hi].transpose(1, 0, 2)
         grad_wt += cache.cols[lo * (k + 1) * p:hi * (k + 1) * p].reshape(k + 1, m * p) @ gt.T
+        if not input_grad:
+            continue
         gc = np.matmul(w2t, gt, out=grad_cols[:, :m * p])
         gc6 = _view(gc, (c, kh, kw, m) + tuple(cache.out_hw)).transpose(3, 0, 1, 2, 4, 5)
         _col2im(gc6, grad_xp[lo:hi], cache.stride, rows[:m])
-    return _crop(grad_xp, cache.pad, cache.x_shape[2:]), grad_wt
+    return (_crop(grad_xp, cache.pad, cache.x_shape[2:]) if input_grad else None), grad_wt
 
 
-def _backward_batch_last(g, cache: ConvCache, ws):
+def _backward_batch_last(g, cache: ConvCache, ws, input_grad=True):
     n, f, p = g.shape
     c, h, w = cache.x_shape[1:]
     kh, kw = cache.weight.shape[2:]
@@ -433,6 +446,8 @@ def _backward_batch_last(g, cache: ConvCache, ws):
     k = cols.shape[0] - 1
     g_t = _to_batch_last(g, _empty(ws, "grad_out_t", (f, p, n), g.dtype))
     grad_wt = cols.reshape(k + 1, p * n) @ g_t.reshape(f, p * n).T
+    if not input_grad:
+        return None, grad_wt
     # one kernel row at a time: (kw*C, F) @ (F, P*N) gives the column
     # gradients of kw taps, small enough to still be in cache when they are
     # added where those taps read their input
@@ -587,12 +602,13 @@ def conv1d_forward(x, weight, bias=None, stride=1, padding=0, ws: Workspace | No
     return out[:, :, 0], cache
 
 
-def conv1d_backward(grad_out, cache: ConvCache, ws: Workspace | None = None):
+def conv1d_backward(grad_out, cache: ConvCache, ws: Workspace | None = None,
+                    input_grad: bool = True):
     """Gradients (x, weight, bias) of a 1-D convolution from its forward cache."""
     n, f = cache.x_shape[0], cache.weight.shape[0]
     grad_out = check_grad_out(grad_out, (n, f, cache.out_hw[1]), cache.weight.dtype)
-    grad_x, grad_w, grad_b = conv2d_backward(grad_out[:, :, None], cache, ws)
-    return grad_x[:, :, 0], grad_w[:, :, 0], grad_b
+    grad_x, grad_w, grad_b = conv2d_backward(grad_out[:, :, None], cache, ws, input_grad)
+    return (grad_x[:, :, 0] if input_grad else None), grad_w[:, :, 0], grad_b
 
 
 # --------------------------------------------------------------------------

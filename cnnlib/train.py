@@ -14,6 +14,7 @@ import numpy as np
 from ._validate import positive_int
 from .data import DataLoader
 from .data._samples import check_samples
+from .nn.module import accepts_input_grad
 
 if TYPE_CHECKING:  # annotations only: the loop needs no layer or optimiser code at run time
     from .nn import Module
@@ -290,6 +291,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_data: Data
     history = History()
     n_batches, width = len(loader), len(str(epochs))
     was_training = getattr(model, "training", True)
+    skip_input_grad = hasattr(type(model), "backward") and accepts_input_grad(model)
     bar_open = False  # a bar is on stderr's current line, not yet ended by "\n"
     last_draw = -math.inf
     try:
@@ -307,7 +309,12 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_data: Data
                         f"the training loss became {loss} at epoch {epoch}, batch {b} of {n_batches}: "
                         f"the weights diverged. Try a lower learning rate (optimizer.lr is {lr:g}), "
                         f"e.g. 10 times lower")
-                model.backward(loss_fn.backward())
+                # the gradient with respect to the images is never used here,
+                # so a model that can skip computing it is told to
+                if skip_input_grad:
+                    model.backward(loss_fn.backward(), input_grad=False)
+                else:
+                    model.backward(loss_fn.backward())
                 optimizer.step()
                 # weighted by batch size, so the average is over samples
                 loss_sum += loss * len(yb)

@@ -86,6 +86,23 @@ def test_forced_layout_matches_reference(layout, case):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @given(case=conv_case())
+def test_forced_layout_without_input_gradient(layout, case):
+    # skipping the input gradient must not change the weight and bias gradients
+    x, weight, bias, stride, padding = _arrays(case, np.float64)
+    if not _fits(x, weight, stride, padding):
+        return
+    with forced(layout):
+        out, cache = K.conv2d_forward(x, weight, bias, stride, padding)
+        g = np.random.default_rng(1).normal(size=out.shape)
+        grad_x, grad_w, grad_b = K.conv2d_backward(g, cache, input_grad=False)
+    assert grad_x is None
+    _, want_w, want_b = reference.conv2d_backward(g, x, weight, stride, padding)
+    np.testing.assert_allclose(grad_w, want_w, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(grad_b, want_b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@given(case=conv_case())
 def test_forced_layout_float32_keeps_dtype(layout, case):
     x, weight, bias, stride, padding = _arrays(case, np.float32)
     if not _fits(x, weight, stride, padding):

@@ -169,7 +169,7 @@ def test_check_function_catches_a_small_error():
 
 class ReLUWithoutMask(nn.ReLU):
     def backward(self, grad_out):
-        self._cached("_mask")
+        self._cached("_out")
         return grad_out  # wrong: passes the gradient through negative inputs too
 
 

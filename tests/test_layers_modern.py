@@ -746,3 +746,12 @@ def test_conv1d_fast_and_reference_raise_the_same_error(kwargs):
             impl.conv1d(args["x"], args["w"], args["b"], stride=args["stride"], padding=args["padding"])
         errors.append((info.type, str(info.value)))
     assert errors[0] == errors[1]
+
+
+def test_relu_blocks_non_finite_gradients_where_the_input_was_negative():
+    # PyTorch's threshold_backward gives exactly 0 there; 0 * inf would be NaN
+    relu = nn.ReLU()
+    relu(np.array([-1.0, 2.0, -3.0, 4.0]))
+    got = relu.backward(np.array([np.inf, np.nan, np.nan, -np.inf]))
+    assert got[0] == 0 and got[2] == 0
+    assert np.isnan(got[1]) and got[3] == -np.inf

@@ -175,3 +175,34 @@ def test_module_list_indexing_and_sequential_keys():
                           nn.Flatten(), nn.Linear(2, 2))
     assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
                                         "1.running_var", "1.num_batches_tracked", "5.weight", "5.bias"]
+
+
+def test_sequential_can_skip_the_input_gradient_and_keeps_every_weight_gradient():
+    # the weight gradients must be the same whether or not the first layer
+    # computes the gradient of its input (which training never uses)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 1, 8, 8))
+    y = np.array([0, 1, 2, 1])
+
+    def grads(input_grad):
+        model = nn.Sequential(nn.Conv2d(1, 3, 3, rng=np.random.default_rng(1), dtype=np.float64),
+                              nn.ReLU(), nn.Flatten(),
+                              nn.Linear(108, 3, rng=np.random.default_rng(2), dtype=np.float64))
+        loss = nn.CrossEntropyLoss()
+        loss(model(x), y)
+        back = model.backward(loss.backward(), input_grad=input_grad)
+        return back, [p.grad.copy() for p in model.parameters()]
+
+    full, with_x = grads(True)
+    none, without_x = grads(False)
+    assert full.shape == x.shape and none is None
+    for a, b in zip(with_x, without_x):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("first", [nn.Flatten(), nn.ReLU()])
+def test_input_grad_false_with_a_first_layer_that_cannot_skip(first):
+    model = nn.Sequential(first, nn.Flatten(), nn.Linear(4, 2, rng=np.random.default_rng(0)))
+    model(np.ones((3, 4), dtype=np.float32))
+    assert model.backward(np.ones((3, 2), dtype=np.float32), input_grad=False) is None
+    assert model[2].weight.grad.any()

@@ -91,12 +91,21 @@ class Conv2d(Module):
                 x, self.weight.data, bias, self.stride, self.padding, self.groups, self._workspace)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Add the parameters' gradients to ``.grad``; return the input's.
+
+        ``input_grad=False`` skips the input gradient and returns ``None``:
+        training never needs it for the first layer (whose input is the
+        data), and it is often half the cost. PyTorch skips it likewise for
+        inputs that do not require a gradient.
+        """
         cache = self._cached("_cache")
         if self.groups == 1:
-            grad_x, grad_w, grad_b = _kernels.conv2d_backward(grad_out, cache, self._workspace)
+            grad_x, grad_w, grad_b = _kernels.conv2d_backward(grad_out, cache, self._workspace,
+                                                              input_grad)
         else:
             grad_x, grad_w, grad_b = _kernels.grouped_conv2d_backward(grad_out, cache)
+            grad_x = grad_x if input_grad else None
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b
@@ -161,9 +170,10 @@ class Conv1d(Module):
                                                    self.padding, self._workspace)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """As :meth:`Conv2d.backward`: ``input_grad=False`` skips the input gradient."""
         grad_x, grad_w, grad_b = _kernels.conv1d_backward(grad_out, self._cached("_cache"),
-                                                          self._workspace)
+                                                          self._workspace, input_grad)
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b

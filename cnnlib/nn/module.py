@@ -14,12 +14,15 @@ saved), so assigning one raises ``TypeError`` pointing to :class:`ModuleList`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import NamedTuple, Optional
 
 import numpy as np
 
-__all__ = ["Parameter", "Module", "ModuleList", "Sequential", "IncompatibleKeys"]
+__all__ = ["Parameter", "Module", "ModuleList", "Sequential", "IncompatibleKeys",
+           "accepts_input_grad"]
 
 
 class Parameter:
@@ -58,6 +61,21 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
+
+
+@lru_cache(maxsize=None)
+def _backward_has_input_grad(cls: type) -> bool:
+    return "input_grad" in inspect.signature(cls.backward).parameters
+
+
+def accepts_input_grad(module: "Module") -> bool:
+    """True when ``module.backward`` takes ``input_grad=False`` (and then skips that work).
+
+    Layers whose input gradient is costly to compute (the convolutions) and
+    containers (``Sequential``) accept it; a training loop passes it because
+    the gradient with respect to the data is never used.
+    """
+    return _backward_has_input_grad(type(module))
 
 
 def _holds_module(value) -> bool:
@@ -375,7 +393,19 @@ class Sequential(ModuleList):
             x = layer(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for i in range(len(self) - 1, -1, -1):
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Run every layer's backward in reverse; return the gradient of the input.
+
+        ``input_grad=False`` returns ``None`` and lets the first layer skip
+        computing that gradient when it can (see :func:`accepts_input_grad`).
+        """
+        for i in range(len(self) - 1, 0, -1):
             grad_out = self[i].backward(grad_out)
-        return grad_out
+        if not len(self):
+            return grad_out if input_grad else None
+        if input_grad:
+            return self[0].backward(grad_out)
+        if accepts_input_grad(self[0]):
+            return self[0].backward(grad_out, input_grad=False)
+        self[0].backward(grad_out)  # its parameters still need their gradients
+        return None
