@@ -9,9 +9,9 @@ names its parameters as the PyTorch version does, so weights move between
 the two.
 """
 
-from .lenet import lenet5
+from .lenet import LENET5_NUM_PARAMETERS, lenet5
 from .pretrained import available, load_pretrained, register
 from .resnet import BasicBlock, ResNet, resnet_small
 
-__all__ = ["BasicBlock", "ResNet", "resnet_small", "lenet5", "available", "load_pretrained",
-           "register"]
+__all__ = ["BasicBlock", "ResNet", "resnet_small", "lenet5", "LENET5_NUM_PARAMETERS",
+           "available", "load_pretrained", "register"]

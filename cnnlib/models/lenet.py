@@ -41,7 +41,7 @@ def lenet5(*, rng: Optional[np.random.Generator] = None, dtype=np.float32) -> nn
     keeps 28x28, as the original's 32x32 input did for its 5x5 kernel) ->
     6x14x14 -> 16x10x10 -> 16x5x5 = 400 -> 120 -> 84 -> 10 class scores
     (logits, for :class:`~cnnlib.nn.CrossEntropyLoss`). 61,706 parameters
-    (:data:`LENET5_NUM_PARAMETERS`).
+    (``cnnlib.models.lenet.LENET5_NUM_PARAMETERS``).
 
     How it differs from LeNet-5 as published by LeCun, Bottou, Bengio and
     Haffner, "Gradient-based learning applied to document recognition",

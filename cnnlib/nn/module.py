@@ -397,7 +397,8 @@ class Sequential(ModuleList):
         """Run every layer's backward in reverse; return the gradient of the input.
 
         ``input_grad=False`` returns ``None`` and lets the first layer skip
-        computing that gradient when it can (see :func:`accepts_input_grad`).
+        computing that gradient when it can (when its ``backward`` takes
+        ``input_grad``, as the convolutions' do).
         """
         for i in range(len(self) - 1, 0, -1):
             grad_out = self[i].backward(grad_out)
