@@ -21,6 +21,7 @@ The vocabulary:
 ``float_array(a, name)``    a floating-point ndarray
 ``check_ndim(...)``         an array of the given number of axes
 ``check_grad_out(...)``     a gradient of the forward output's shape
+``check_bias(...)``         None, or one float per output channel
 ``padding4(...)``           int, pair, "valid" or "same" -> (top, bottom, left, right)
 ``check_conv_args(...)``    everything a 2-D convolution needs
 ``check_pool_args(...)``    everything a 2-D pooling needs
@@ -209,6 +210,19 @@ def output_hw(in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int
     return conv_output_size(hp, kernel[0], stride[0]), conv_output_size(wp, kernel[1], stride[1])
 
 
+def check_bias(bias, out_channels: int, dtype):
+    """``None``, or ``bias`` as a float array of shape (out_channels,) cast to ``dtype``."""
+    if bias is None:
+        return None
+    bias = float_array(bias, "bias")
+    if bias.shape != (out_channels,):
+        raise ValueError(
+            f"bias must have shape ({out_channels},), one value per output "
+            f"channel, got shape {bias.shape}"
+        )
+    return bias.astype(dtype, copy=False)
+
+
 def check_conv_args(x, weight, bias, stride, padding, groups: int = 1):
     """Validate conv2d arguments; return (x, weight, bias, stride, pad4, out_hw).
 
@@ -239,14 +253,7 @@ def check_conv_args(x, weight, bias, stride, padding, groups: int = 1):
                 f"{x.shape[1] // groups} per group, but weight has {weight.shape[1]} "
                 f"(shape {weight.shape})"
             )
-    if bias is not None:
-        bias = float_array(bias, "bias")
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(
-                f"bias must have shape ({weight.shape[0]},), one value per output "
-                f"channel, got shape {bias.shape}"
-            )
-        bias = bias.astype(x.dtype, copy=False)
+    bias = check_bias(bias, weight.shape[0], x.dtype)
     weight = weight.astype(x.dtype, copy=False)
     s = positive_pair(stride, "stride")
     kernel = (weight.shape[2], weight.shape[3])
@@ -304,14 +311,7 @@ def check_conv1d_args(x, weight, bias, stride, padding):
             f"channel mismatch: x has {x.shape[1]} channels (shape {x.shape}) but "
             f"weight expects in_channels={weight.shape[1]} (shape {weight.shape})"
         )
-    if bias is not None:
-        bias = float_array(bias, "bias")
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(
-                f"bias must have shape ({weight.shape[0]},), one value per output "
-                f"channel, got shape {bias.shape}"
-            )
-        bias = bias.astype(x.dtype, copy=False)
+    bias = check_bias(bias, weight.shape[0], x.dtype)
     weight = weight.astype(x.dtype, copy=False)
     s = positive_int(stride, "stride")
     k, length = weight.shape[2], x.shape[2]
@@ -323,7 +323,9 @@ def check_conv1d_args(x, weight, bias, stride, padding):
             f"kernel {k} is longer than the padded input {length + left + right} "
             f"(x has length {length}, padding {left}+{right})"
         )
-    return x, weight, bias, s, (left, right), (length + left + right - k) // s + 1
+    from .functional import conv_output_size  # the one place the rule lives
+
+    return x, weight, bias, s, (left, right), conv_output_size(length + left + right, k, s)
 
 
 def check_conv_transpose_args(x, weight, bias, stride, padding):
@@ -344,14 +346,7 @@ def check_conv_transpose_args(x, weight, bias, stride, padding):
             f"weight expects in_channels={weight.shape[0]} (weight is (in_channels, "
             f"out_channels, kh, kw) = {weight.shape})"
         )
-    if bias is not None:
-        bias = float_array(bias, "bias")
-        if bias.shape != (weight.shape[1],):
-            raise ValueError(
-                f"bias must have shape ({weight.shape[1]},), one value per output "
-                f"channel, got shape {bias.shape}"
-            )
-        bias = bias.astype(x.dtype, copy=False)
+    bias = check_bias(bias, weight.shape[1], x.dtype)
     weight = weight.astype(x.dtype, copy=False)
     s = positive_pair(stride, "stride")
     ph, pw = nonneg_pair(padding, "padding")
